@@ -1,0 +1,245 @@
+/* SPDX-License-Identifier: MIT */
+/* common.c — error strings, spans, buffers, constant-time compare, logging. */
+#include "xs.h"
+#include "cursor.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *xs_strerror(int err)
+{
+	switch (-err) {
+	case 0:
+		return "success";
+	case EBADMSG:
+		return "malformed input";
+	case ENOMEM:
+		return "out of memory";
+	case EINVAL:
+		return "invalid argument";
+	case ETIMEDOUT:
+		return "timed out";
+	case E2BIG:
+		return "over a size limit";
+	case ENOENT:
+		return "not found";
+	case EPROTO:
+		return "protocol violation";
+	default:
+		return strerror(err < 0 ? -err : err);
+	}
+}
+
+struct xs_span xs_span_str(const char *s)
+{
+	return s ? xs_span(s, strlen(s)) : XS_SPAN_NULL;
+}
+
+bool xs_span_eq(struct xs_span a, struct xs_span b)
+{
+	return a.len == b.len && (a.len == 0 || memcmp(a.p, b.p, a.len) == 0);
+}
+
+bool xs_span_eq_str(struct xs_span a, const char *s)
+{
+	return xs_span_eq(a, xs_span_str(s));
+}
+
+bool xs_span_caseeq_str(struct xs_span a, const char *s)
+{
+	size_t n = strlen(s);
+	if (a.len != n)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		uint8_t x = a.p[i], y = (uint8_t)s[i];
+		if (x >= 'A' && x <= 'Z')
+			x = (uint8_t)(x + 32);
+		if (y >= 'A' && y <= 'Z')
+			y = (uint8_t)(y + 32);
+		if (x != y)
+			return false;
+	}
+	return true;
+}
+
+static bool is_lws(uint8_t c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+struct xs_span xs_span_trim(struct xs_span s)
+{
+	while (s.len && is_lws(s.p[0])) {
+		s.p++;
+		s.len--;
+	}
+	while (s.len && is_lws(s.p[s.len - 1]))
+		s.len--;
+	return s;
+}
+
+char *xs_span_dup(struct xs_span s)
+{
+	char *r = malloc(s.len + 1);
+	if (!r)
+		return NULL;
+	if (s.len)
+		memcpy(r, s.p, s.len);
+	r[s.len] = '\0';
+	return r;
+}
+
+bool xs_ct_equal(const void *a, const void *b, size_t len)
+{
+	const volatile uint8_t *x = a, *y = b;
+	uint8_t d = 0;
+	for (size_t i = 0; i < len; i++)
+		d |= (uint8_t)(x[i] ^ y[i]);
+	return d == 0;
+}
+
+static int buf_reserve(struct xs_buf *b, size_t extra)
+{
+	if (b->oom)
+		return -ENOMEM;
+	if (extra > SIZE_MAX - b->len - 1)
+		goto fail;
+	size_t need = b->len + extra + 1;
+	if (need <= b->cap)
+		return 0;
+	size_t cap = b->cap ? b->cap : 64;
+	while (cap < need)
+		cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+	uint8_t *p = realloc(b->p, cap);
+	if (!p)
+		goto fail;
+	b->p = p;
+	b->cap = cap;
+	return 0;
+fail:
+	b->oom = true;
+	return -ENOMEM;
+}
+
+int xs_buf_append(struct xs_buf *b, const void *p, size_t len)
+{
+	int r = buf_reserve(b, len);
+	if (r < 0)
+		return r;
+	if (len)
+		memcpy(b->p + b->len, p, len);
+	b->len += len;
+	b->p[b->len] = '\0';
+	return 0;
+}
+
+int xs_buf_puts(struct xs_buf *b, const char *s)
+{
+	return xs_buf_append(b, s, strlen(s));
+}
+
+int xs_buf_vprintf(struct xs_buf *b, const char *fmt, va_list ap)
+{
+	va_list ap2;
+	va_copy(ap2, ap);
+	int n = vsnprintf(NULL, 0, fmt, ap2);
+	va_end(ap2);
+	if (n < 0)
+		return -EINVAL;
+	int r = buf_reserve(b, (size_t)n);
+	if (r < 0)
+		return r;
+	vsnprintf((char *)b->p + b->len, (size_t)n + 1, fmt, ap);
+	b->len += (size_t)n;
+	return 0;
+}
+
+int xs_buf_printf(struct xs_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int r = xs_buf_vprintf(b, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+const char *xs_buf_cstr(struct xs_buf *b)
+{
+	if (buf_reserve(b, 0) < 0)
+		return NULL;
+	b->p[b->len] = '\0';
+	return (const char *)b->p;
+}
+
+char *xs_buf_steal(struct xs_buf *b, size_t *len)
+{
+	if (!xs_buf_cstr(b)) {
+		xs_buf_reset(b);
+		return NULL;
+	}
+	char *r = (char *)b->p;
+	if (len)
+		*len = b->len;
+	*b = (struct xs_buf){ 0 };
+	return r;
+}
+
+void xs_buf_reset(struct xs_buf *b)
+{
+	free(b->p);
+	*b = (struct xs_buf){ 0 };
+}
+
+void xs_hex(char *out, const uint8_t *in, size_t len)
+{
+	static const char d[] = "0123456789abcdef";
+	for (size_t i = 0; i < len; i++) {
+		out[2 * i] = d[in[i] >> 4];
+		out[2 * i + 1] = d[in[i] & 15];
+	}
+	out[2 * len] = '\0';
+}
+
+static xs_log_fn log_fn;
+static void *log_ctx;
+
+void xs_log_set(xs_log_fn fn, void *ctx)
+{
+	log_fn = fn;
+	log_ctx = ctx;
+}
+
+void xs_log(enum xs_log_level lvl, const char *fmt, ...)
+{
+	if (!log_fn)
+		return;
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	log_fn(log_ctx, lvl, msg);
+}
+
+int xs_cur_until(struct xs_cur *c, uint8_t ch, struct xs_span *out)
+{
+	const uint8_t *q = memchr(c->p, ch, xs_cur_left(c));
+	if (!q)
+		return -EBADMSG;
+	*out = xs_span(c->p, (size_t)(q - c->p));
+	c->p = q + 1;
+	return 0;
+}
+
+int xs_cur_line(struct xs_cur *c, struct xs_span *out)
+{
+	struct xs_span s;
+	int r = xs_cur_until(c, '\n', &s);
+	if (r < 0)
+		return r;
+	if (s.len && s.p[s.len - 1] == '\r')
+		s.len--;
+	*out = s;
+	return 0;
+}

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: MIT */
+/* cursor.h — bounds-checked reads over untrusted bytes (tcpdump GET_BE_U_4 style). */
+#ifndef XS_CURSOR_H
+#define XS_CURSOR_H
+
+#include "xs.h"
+
+/*
+ * Every read from the wire goes through a cursor. A read past the end fails
+ * with -EBADMSG and leaves the cursor where it was; nothing reads out of bounds.
+ */
+struct xs_cur {
+	const uint8_t *p;
+	const uint8_t *end;
+};
+
+static inline struct xs_cur xs_cur_init(const void *buf, size_t len)
+{
+	return (struct xs_cur){ (const uint8_t *)buf, (const uint8_t *)buf + len };
+}
+static inline size_t xs_cur_left(const struct xs_cur *c) { return (size_t)(c->end - c->p); }
+static inline bool xs_cur_eof(const struct xs_cur *c) { return c->p >= c->end; }
+
+static inline int xs_cur_skip(struct xs_cur *c, size_t n)
+{
+	if (xs_cur_left(c) < n)
+		return -EBADMSG;
+	c->p += n;
+	return 0;
+}
+static inline int xs_cur_take(struct xs_cur *c, size_t n, struct xs_span *out)
+{
+	if (xs_cur_left(c) < n)
+		return -EBADMSG;
+	*out = xs_span(c->p, n);
+	c->p += n;
+	return 0;
+}
+static inline int xs_cur_u8(struct xs_cur *c, uint8_t *v)
+{
+	if (xs_cur_left(c) < 1)
+		return -EBADMSG;
+	*v = *c->p++;
+	return 0;
+}
+static inline int xs_cur_be16(struct xs_cur *c, uint16_t *v)
+{
+	if (xs_cur_left(c) < 2)
+		return -EBADMSG;
+	*v = (uint16_t)((c->p[0] << 8) | c->p[1]);
+	c->p += 2;
+	return 0;
+}
+static inline int xs_cur_be32(struct xs_cur *c, uint32_t *v)
+{
+	if (xs_cur_left(c) < 4)
+		return -EBADMSG;
+	*v = ((uint32_t)c->p[0] << 24) | ((uint32_t)c->p[1] << 16) |
+	     ((uint32_t)c->p[2] << 8) | (uint32_t)c->p[3];
+	c->p += 4;
+	return 0;
+}
+static inline int xs_cur_le16(struct xs_cur *c, uint16_t *v)
+{
+	if (xs_cur_left(c) < 2)
+		return -EBADMSG;
+	*v = (uint16_t)(c->p[0] | (c->p[1] << 8));
+	c->p += 2;
+	return 0;
+}
+static inline int xs_cur_le32(struct xs_cur *c, uint32_t *v)
+{
+	if (xs_cur_left(c) < 4)
+		return -EBADMSG;
+	*v = (uint32_t)c->p[0] | ((uint32_t)c->p[1] << 8) |
+	     ((uint32_t)c->p[2] << 16) | ((uint32_t)c->p[3] << 24);
+	c->p += 4;
+	return 0;
+}
+/* Take bytes up to (not including) the first occurrence of ch; ch consumed. */
+int xs_cur_until(struct xs_cur *c, uint8_t ch, struct xs_span *out);
+/* Take one line ending in CRLF or LF (terminator consumed, not returned). */
+int xs_cur_line(struct xs_cur *c, struct xs_span *out);
+
+#endif

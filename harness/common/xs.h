@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: MIT */
+/* xs.h — common vocabulary: error codes, byte spans, growable buffers, logging. */
+#ifndef XS_COMMON_H
+#define XS_COMMON_H
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+/*
+ * Errors: functions return 0 (or a count) on success and a negative errno on
+ * failure: -EBADMSG malformed input, -ENOMEM, -EINVAL misuse, -ETIMEDOUT,
+ * -E2BIG over a named cap, -ENOENT not found, -EPROTO protocol violation.
+ * A failed *check* is never an error return: it is a finding (rules/).
+ */
+const char *xs_strerror(int err);
+
+#define XS_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define XS_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define XS_MAX(a, b) ((a) > (b) ? (a) : (b))
+
+/* A borrowed run of bytes; never NUL-terminated by contract. */
+struct xs_span {
+	const uint8_t *p;
+	size_t len;
+};
+
+#define XS_SPAN_NULL ((struct xs_span){ NULL, 0 })
+static inline struct xs_span xs_span(const void *p, size_t len)
+{
+	return (struct xs_span){ (const uint8_t *)p, len };
+}
+struct xs_span xs_span_str(const char *s);             /* borrows s, length strlen(s) */
+bool xs_span_eq(struct xs_span a, struct xs_span b);     /* byte equality */
+bool xs_span_eq_str(struct xs_span a, const char *s);   /* equals the C string */
+bool xs_span_caseeq_str(struct xs_span a, const char *s); /* ASCII case-insensitive */
+struct xs_span xs_span_trim(struct xs_span s);          /* strip SP/HTAB/CR/LF both ends */
+/* Copy into a fresh NUL-terminated heap string (caller frees); NULL on ENOMEM. */
+char *xs_span_dup(struct xs_span s);
+
+/*
+ * Constant-time comparison of two byte runs of the same length; false when
+ * lengths differ (the length itself is not secret). Used for digest responses.
+ */
+bool xs_ct_equal(const void *a, const void *b, size_t len);
+
+/* Growable owned byte buffer. Zero-initialise (`struct xs_buf b = {0};`). */
+struct xs_buf {
+	uint8_t *p;
+	size_t len;
+	size_t cap;
+	bool oom; /* sticky: set when an append failed; content then truncated */
+};
+int xs_buf_append(struct xs_buf *b, const void *p, size_t len);
+int xs_buf_puts(struct xs_buf *b, const char *s);
+int xs_buf_printf(struct xs_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+int xs_buf_vprintf(struct xs_buf *b, const char *fmt, va_list ap);
+/* NUL-terminate without counting the NUL in len; returns the string or NULL on oom. */
+const char *xs_buf_cstr(struct xs_buf *b);
+/* Hand the bytes over to the caller (NUL-terminated) and reset b. */
+char *xs_buf_steal(struct xs_buf *b, size_t *len);
+void xs_buf_reset(struct xs_buf *b); /* frees */
+
+/* Lower-case hex of len bytes into out (2*len+1 bytes, NUL-terminated). */
+void xs_hex(char *out, const uint8_t *in, size_t len);
+
+/*
+ * Logging: libraries never print. They call the logger a caller installed;
+ * with none installed messages are dropped.
+ */
+enum xs_log_level { XS_LOG_ERROR, XS_LOG_WARN, XS_LOG_INFO, XS_LOG_DEBUG };
+typedef void (*xs_log_fn)(void *ctx, enum xs_log_level lvl, const char *msg);
+void xs_log_set(xs_log_fn fn, void *ctx);
+void xs_log(enum xs_log_level lvl, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+/* firmware.h — model and firmware from Server/User-Agent, version order, profiles and behaviour matrix. */
+#ifndef XS_FIRMWARE_H
+#define XS_FIRMWARE_H
+
+#include "../common/xs.h"
+
+enum fw_family { FW_FAMILY_UNKNOWN = 0, FW_FAMILY_SPA, FW_FAMILY_MPP, FW_FAMILY_ENTERPRISE };
+
+/* What a Server / User-Agent string says. */
+struct fw_ident {
+	enum fw_family family;
+	char vendor[16];   /* "Cisco" */
+	char model[32];    /* "SPA504G", "SPA525G2", "CP-8851" */
+	char version[32];  /* "7.6.2c", "7.6.1(ES_RC01)", "11.3.7" */
+	bool mpp_3pcc;     /* "-3PCC" */
+};
+/*
+ * Parse "Cisco/SPA504G-7.6.2c", "Cisco-CP-8851-3PCC/11.3.7", "Cisco-CP8851/12.1.1", ...
+ * Returns 0, or -ENOENT when the string is not a recognised phone.
+ */
+int fw_ident_parse(const uint8_t *buf, size_t len, struct fw_ident *out);
+
+/*
+ * Compare two firmware versions by their numeric parts, then letter suffix,
+ * then anything in parentheses: 7.4.4 < 7.4.9a < 7.4.10 < 7.6.2 < 7.6.2c.
+ * Returns <0, 0, >0.
+ */
+int fw_version_cmp(const char *a, const char *b);
+
+/* One behaviour and whether a vendor document states it. */
+struct fw_behaviour {
+	bool value;
+	bool assumed;   /* true: no vendor document states it (reference/cisco-xml-service.md) */
+};
+
+/* A phone profile: data, used by the emulator, the runner and the analyzer. */
+struct fw_profile {
+	const char *name;        /* "spa504g-7.6.2" */
+	const char *description;
+	enum fw_family family;
+	const char *model;       /* "SPA504G" */
+	const char *version;     /* firmware the emulator claims */
+	const char *min_version; /* range it covers, inclusive; NULL: open */
+	const char *max_version; /* exclusive; NULL: open */
+	const char *server;      /* Server / User-Agent header it sends */
+	struct fw_behaviour url_body;          /* a URL body is accepted and fetched */
+	struct fw_behaviour inline_xml;        /* CiscoIPPhoneExecute body executed */
+	struct fw_behaviour trailing_newline_ok; /* URL + CR/LF still fetched */
+	struct fw_behaviour challenge_resync;  /* resync/reboot_now/restart_now challenged */
+	const char *inline_xml_on_url_only;    /* what a URL-only phone answers to XML: "200-ignore" (assumed) */
+};
+
+const struct fw_profile *fw_profiles(size_t *n);
+const struct fw_profile *fw_profile_find(const char *name);       /* NULL when unknown */
+/* The profile matching an identification (family, model prefix, version range); NULL if none. */
+const struct fw_profile *fw_profile_for(const struct fw_ident *id);
+
+#endif

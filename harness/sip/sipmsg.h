@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: MIT */
+/* sipmsg.h — one SIP message: exact wire bytes, the raw body, and libosip2's parse. */
+#ifndef XS_SIPMSG_H
+#define XS_SIPMSG_H
+
+#include "../common/xs.h"
+
+#include <stdint.h>
+
+/* Caps on what we accept from the wire (named so fuzzers and docs can cite them). */
+#define SIP_MAX_MSG      65535u /* one message, headers and body */
+#define SIP_MAX_HEADERS  256u   /* header fields in one message */
+#define SIP_MAX_BODY     65535u
+
+enum xs_dir { XS_DIR_TO_PHONE = 0, XS_DIR_FROM_PHONE = 1 };
+enum xs_transport { XS_TP_UDP = 0, XS_TP_TCP = 1 };
+const char *xs_dir_name(enum xs_dir d);             /* "to-phone" / "from-phone" */
+const char *xs_transport_name(enum xs_transport t); /* "udp" / "tcp" */
+
+/* Textual endpoint: "127.0.0.1", "::1"; port in host order. */
+struct xs_endpoint {
+	char addr[48];
+	uint16_t port;
+};
+/* "127.0.0.1:5060" or "[::1]:5060" into out (size >= 56). */
+void xs_endpoint_format(const struct xs_endpoint *e, char *out, size_t size);
+
+typedef struct osip_message osip_message_t;
+
+/*
+ * A parsed SIP message. Everything is owned by the struct; spans point into
+ * raw. The raw body is exact: trailing-newline and Content-Length checks read
+ * it, never libosip2's copy.
+ */
+struct sip_msg {
+	/* where and when it was seen (filled by the caller: transport, capture) */
+	enum xs_dir dir;
+	enum xs_transport tp;
+	struct xs_endpoint src, dst;
+	int64_t ts_us;   /* microseconds since the epoch */
+	uint64_t frame;  /* capture frame number (1-based), 0 when live */
+
+	/* the bytes */
+	uint8_t *raw;    /* exact wire bytes, owned, NUL-terminated beyond raw_len */
+	size_t raw_len;
+	size_t body_off; /* raw + body_off is the body (after the blank line) */
+	size_t body_len; /* bytes after the blank line, whatever Content-Length says */
+
+	/* the start line */
+	bool is_request;
+	char method[32];       /* request method or CSeq method of a response */
+	int status;            /* response status code, 0 for requests */
+	struct xs_span ruri;   /* Request-URI (requests) */
+	struct xs_span reason; /* reason phrase (responses) */
+
+	/* frequently used fields, from the raw headers (empty span: absent) */
+	struct xs_span call_id;
+	struct xs_span from_tag, to_tag;
+	struct xs_span via_branch;  /* top Via's branch */
+	struct xs_span event;       /* Event header value without parameters */
+	uint32_t cseq;
+	char cseq_method[32];
+	long content_length;        /* -1 when absent */
+
+	/* libosip2's view; NULL when libosip2 refused a message we still framed */
+	osip_message_t *osip;
+};
+
+/*
+ * Parse len bytes as one SIP message. The bytes are copied. Headers are read
+ * with compact forms (i, f, t, v, l, c, o, e ...) and folded lines understood.
+ * Returns 0 and *ret on success; -EBADMSG when it is not a SIP message (no
+ * start line, no header/body separator, a required header unreadable);
+ * -E2BIG over SIP_MAX_MSG or SIP_MAX_HEADERS; -ENOMEM.
+ */
+int sip_msg_parse(struct sip_msg **ret, const uint8_t *buf, size_t len);
+struct sip_msg *sip_msg_free(struct sip_msg *m); /* accepts NULL, returns NULL */
+
+/* The body as a span into raw. */
+struct xs_span sip_msg_body(const struct sip_msg *m);
+
+/*
+ * The idx-th value (0-based, counting across repeated header lines and
+ * comma-separated lists only where split_commas) of header `name`, matched
+ * case-insensitively with its compact form. Returns 0 with *val a span into
+ * raw, or -ENOENT. Authorization-like headers must be read with
+ * split_commas=false (their values contain commas).
+ */
+int sip_msg_header(const struct sip_msg *m, const char *name, unsigned idx,
+		   bool split_commas, struct xs_span *val);
+
+/* One-line summary for reports: "NOTIFY sip:159@10.0.0.5" or "401 Unauthorized". */
+void sip_msg_summary(const struct sip_msg *m, char *out, size_t size);
+
+#endif

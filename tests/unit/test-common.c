@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+/* test-common.c — spans, buffers, cursor bounds, constant-time compare. */
+#include <criterion/criterion.h>
+
+#include "harness/common/cursor.h"
+#include "harness/common/xs.h"
+
+#include <string.h>
+
+Test(common, cursor_stops_at_end)
+{
+	const uint8_t b[] = { 1, 2, 3 };
+	struct xs_cur c = xs_cur_init(b, sizeof b);
+	uint16_t v16;
+	uint32_t v32;
+	cr_assert_eq(xs_cur_be16(&c, &v16), 0);
+	cr_assert_eq(v16, 0x0102);
+	cr_assert_eq(xs_cur_be32(&c, &v32), -EBADMSG);
+	cr_assert_eq(xs_cur_left(&c), 1, "a failed read leaves the cursor in place");
+}
+
+Test(common, cursor_lines)
+{
+	const char *s = "a\r\nbc\nd";
+	struct xs_cur c = xs_cur_init(s, strlen(s));
+	struct xs_span l;
+	cr_assert_eq(xs_cur_line(&c, &l), 0);
+	cr_assert(xs_span_eq_str(l, "a"));
+	cr_assert_eq(xs_cur_line(&c, &l), 0);
+	cr_assert(xs_span_eq_str(l, "bc"));
+	cr_assert_eq(xs_cur_line(&c, &l), -EBADMSG, "no terminator, no line");
+}
+
+Test(common, buffer_grows_and_formats)
+{
+	struct xs_buf b = { 0 };
+	for (int i = 0; i < 1000; i++)
+		cr_assert_eq(xs_buf_printf(&b, "%d,", i), 0);
+	cr_assert(strncmp(xs_buf_cstr(&b), "0,1,2,", 6) == 0);
+	size_t len;
+	char *s = xs_buf_steal(&b, &len);
+	cr_assert_eq(strlen(s), len);
+	free(s);
+	cr_assert_null(b.p);
+}
+
+Test(common, spans)
+{
+	cr_assert(xs_span_caseeq_str(xs_span_str("XML-Service"), "xml-service"));
+	cr_assert(xs_span_eq_str(xs_span_trim(xs_span_str(" \tab\r\n")), "ab"));
+	cr_assert(xs_ct_equal("abc", "abc", 3));
+	cr_assert(!xs_ct_equal("abc", "abd", 3));
+	char hex[9];
+	xs_hex(hex, (const uint8_t *)"\x01\xab\xff\x00", 4);
+	cr_assert_str_eq(hex, "01abff00");
+	cr_assert_str_eq(xs_strerror(-EBADMSG), "malformed input");
+}
