@@ -46,6 +46,14 @@ int report_write_dir(const json_t *result, const char *dir, unsigned mask, char 
 /* Merge several results (a fleet) into one with a combined summary. New reference or NULL. */
 json_t *report_merge(json_t *const *results, size_t n);
 
+/*
+ * Defence in depth: remove every object member whose name contains
+ * "password", "passwd", "secret" or "ha1" (any case), at any depth. The
+ * records never hold one; a merged or hand-edited input might. report_merge
+ * and the json format apply it too.
+ */
+void report_scrub_secrets(json_t *j);
+
 /* A plain-text summary table for a terminal (verdict, devices, rules with counts). */
 int report_summary_text(const json_t *result, struct xs_buf *out);
 

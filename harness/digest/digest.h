@@ -8,7 +8,10 @@
 /*
  * Pure functions: no I/O, no globals, no allocation in the math and the codec
  * (structs carry fixed-size fields; an over-long parameter is an error).
- * Hashes come from OpenSSL's libcrypto.
+ * Hashes come from OpenSSL's libcrypto. (The one exception, invisible to
+ * callers: each thread caches its OpenSSL hash contexts on first use, freed
+ * at thread exit, to keep verification lean. Thread-safe.)
+ * Algorithms, the MD5-sess reading followed and the errors: docs/digest.md.
  */
 
 #define DIGEST_MAX_PARAM 256   /* longest realm, nonce, cnonce, opaque, username */

@@ -6,6 +6,7 @@
 #include "../common/xs.h"
 
 enum fw_family { FW_FAMILY_UNKNOWN = 0, FW_FAMILY_SPA, FW_FAMILY_MPP, FW_FAMILY_ENTERPRISE };
+const char *fw_family_name(enum fw_family f); /* "spa", "mpp", "enterprise", "unknown" */
 
 /* What a Server / User-Agent string says. */
 struct fw_ident {
@@ -16,10 +17,16 @@ struct fw_ident {
 	bool mpp_3pcc;     /* "-3PCC" */
 };
 /*
- * Parse "Cisco/SPA504G-7.6.2c", "Cisco-CP-8851-3PCC/11.3.7", "Cisco-CP8851/12.1.1", ...
- * Returns 0, or -ENOENT when the string is not a recognised phone.
+ * Parse "Cisco/SPA504G-7.6.2c", "Cisco/SPA525G2-7.6.1(ES_RC01)",
+ * "Cisco-CP-8851-3PCC/11.3.7" (MPP), "Cisco-CP8851/12.1.1" (enterprise), ...
+ * (also Linksys/ and Sipura/ SPA strings). Only the first word counts: a
+ * comment after white space is ignored. CP models are normalised to "CP-8851".
+ * Returns 0 with *out filled, -ENOENT when the string is not a recognised
+ * phone (*out untouched), -EINVAL on misuse.
  */
 int fw_ident_parse(const uint8_t *buf, size_t len, struct fw_ident *out);
+/* "Cisco SPA504G 7.6.2c (spa)" into out; 0 or -E2BIG when truncated. */
+int fw_ident_format(const struct fw_ident *id, char *out, size_t size);
 
 /*
  * Compare two firmware versions by their numeric parts, then letter suffix,
@@ -40,6 +47,7 @@ struct fw_profile {
 	const char *description;
 	enum fw_family family;
 	const char *model;       /* "SPA504G" */
+	const char *model_prefix; /* identities it covers: model starts with this ("SPA5") */
 	const char *version;     /* firmware the emulator claims */
 	const char *min_version; /* range it covers, inclusive; NULL: open */
 	const char *max_version; /* exclusive; NULL: open */

@@ -47,7 +47,13 @@ enum xs_verdict { XS_PASS = 0, XS_FAIL, XS_WARN, XS_SKIP, XS_ERROR, XS_VERDICT_C
 enum xs_subject { XS_SUBJECT_PHONE = 0, XS_SUBJECT_SENDER };
 const char *xs_verdict_name(enum xs_verdict v);   /* "pass", "fail", ... */
 const char *xs_subject_name(enum xs_subject s);   /* "phone", "sender" */
-const char *xs_auth_intent_name(enum xs_auth_intent i);
+const char *xs_auth_intent_name(enum xs_auth_intent i); /* "correct", "wrong-password", ... */
+/* Name back to value (exact, lower case as printed); 0 or -EINVAL. */
+int xs_verdict_from_name(const char *name, enum xs_verdict *v);
+int xs_auth_intent_from_name(const char *name, enum xs_auth_intent *i);
+
+/* Fetch window an exchange starts with (xs_exchange_new), microseconds. */
+#define XS_FETCH_WINDOW_DEFAULT_US 5000000
 
 struct xs_finding {
 	const char *rule;      /* static: the rule id, "XS-CHAL-01" */
@@ -108,23 +114,33 @@ struct xs_result {
 	size_t n_notes;
 };
 
-/* Constructors and destructors; *_free accept NULL and return NULL. */
+/*
+ * Constructors and destructors; *_free accept NULL and return NULL and free
+ * everything the record owns. The add functions return 0 (or the index) or a
+ * negative errno (-EINVAL misuse, -ENOMEM); on failure nothing is handed over:
+ * the caller still owns what it passed.
+ */
 int xs_result_new(struct xs_result **ret, enum xs_source_kind kind);
 struct xs_result *xs_result_free(struct xs_result *r);
 /* Adds a device (strings copied; NULL allowed); returns its index or -ENOMEM. */
 int xs_result_add_device(struct xs_result *r, const struct xs_device *d);
 /* Hands ex over to r. */
 int xs_result_add_exchange(struct xs_result *r, struct xs_exchange *ex);
+/* Appends a copy of path to r->files. */
+int xs_result_add_file(struct xs_result *r, const char *path);
 int xs_result_add_note(struct xs_result *r, const char *file, uint64_t frame,
 		       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* A new exchange: id copied ("e1" when NULL), roles -1, intent UNKNOWN,
+ * fetch window XS_FETCH_WINDOW_DEFAULT_US. */
 int xs_exchange_new(struct xs_exchange **ret, const char *id);
 struct xs_exchange *xs_exchange_free(struct xs_exchange *ex);
 /* Hands m over to ex (appended in order); returns its index or -ENOMEM. */
 int xs_exchange_add_msg(struct xs_exchange *ex, struct sip_msg *m);
 /* Copies req (strings duplicated). */
 int xs_exchange_add_http(struct xs_exchange *ex, const struct xs_http_req *req);
-/* Adds a finding; detail is printf-formatted; evidence copied (may be NULL). */
+/* Adds a finding; rule must be a static string (a catalogue id); detail is
+ * printf-formatted; evidence copied (may be NULL). */
 int xs_exchange_add_finding(struct xs_exchange *ex, const char *rule,
 			    enum xs_verdict v, enum xs_subject s,
 			    const char *evidence, const char *fmt, ...)

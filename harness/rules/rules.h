@@ -10,6 +10,7 @@ struct rule_info {
 	enum xs_subject subject;
 	const char *statement;   /* one line */
 	const char *reference;   /* "RFC 3261 §22.2", "Cisco KB: SIP NOTIFY XML-Service" */
+	const char *judged;      /* how: what passes, fails, warns and when it skips */
 };
 const struct rule_info *rules_catalogue(size_t *n);
 const struct rule_info *rules_find(const char *id);
@@ -33,7 +34,12 @@ struct rules_ctx *rules_ctx_free(struct rules_ctx *c);
  * Run every rule whose data the exchange has; append findings to ex. A rule
  * whose data is missing adds a skip with the reason (XS-DIG-01 without a
  * password). only (NULL-terminated ids) limits which rules run; NULL: all.
- * Returns the number of findings added or -ENOMEM.
+ * Each rule run adds exactly one finding. Roles are filled first
+ * (rules_assign_roles). ex->intent says what the retry was meant to be; when
+ * UNKNOWN it is inferred from the credentials. Sender rules skip deliberate
+ * errors (wrong-* intents) only when ex->scenario is set (a live run); in a
+ * capture they judge them. c is updated (nonces, nc, answered requests) after
+ * the rules ran. Returns the number of findings added, -EINVAL or -ENOMEM.
  */
 int rules_evaluate(struct rules_ctx *c, struct xs_exchange *ex, const char *const *only);
 

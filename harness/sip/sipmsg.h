@@ -67,7 +67,11 @@ struct sip_msg {
 };
 
 /*
- * Parse len bytes as one SIP message. The bytes are copied. Headers are read
+ * Parse len bytes as one SIP message. The bytes are copied. The body is every
+ * byte after the first blank line (CRLFCRLF or LFLF), whatever Content-Length
+ * says; CRLFs before the start line are skipped. A present CSeq or
+ * Content-Length must be readable. m->osip is libosip2's parse (NULL when it
+ * refuses). Only this function creates a struct sip_msg. Headers are read
  * with compact forms (i, f, t, v, l, c, o, e ...) and folded lines understood.
  * Returns 0 and *ret on success; -EBADMSG when it is not a SIP message (no
  * start line, no header/body separator, a required header unreadable);
@@ -83,11 +87,23 @@ struct xs_span sip_msg_body(const struct sip_msg *m);
  * The idx-th value (0-based, counting across repeated header lines and
  * comma-separated lists only where split_commas) of header `name`, matched
  * case-insensitively with its compact form. Returns 0 with *val a span into
- * raw, or -ENOENT. Authorization-like headers must be read with
- * split_commas=false (their values contain commas).
+ * raw (or into m's unfolded copy for a folded header), or -ENOENT.
+ * Authorization-like headers must be read with split_commas=false (their
+ * values contain commas). name may be a full name or a compact letter.
  */
 int sip_msg_header(const struct sip_msg *m, const char *name, unsigned idx,
 		   bool split_commas, struct xs_span *val);
+
+/*
+ * The header lines in wire order: how many, and the i-th name and value
+ * (trimmed). Values of folded headers (RFC 3261 §7.3.1) are unfolded, each
+ * line break and the white space after it replaced by one SP, into storage
+ * owned by m: the spans are valid as long as m, but not always inside raw.
+ * sip_msg_header_at returns 0 or -ENOENT past the end.
+ */
+size_t sip_msg_header_count(const struct sip_msg *m);
+int sip_msg_header_at(const struct sip_msg *m, size_t i, struct xs_span *name,
+		      struct xs_span *value);
 
 /* One-line summary for reports: "NOTIFY sip:159@10.0.0.5" or "401 Unauthorized". */
 void sip_msg_summary(const struct sip_msg *m, char *out, size_t size);

@@ -1,0 +1,851 @@
+/* SPDX-License-Identifier: MIT */
+/* analyze.c — the exchange builder: NOTIFY, challenge, retry, answer and fetch from decoded units, judged as they complete. */
+#include "capture-int.h"
+#include "harness/digest/digest.h"
+#include "harness/firmware/firmware.h"
+
+#include <osipparser2/osip_message.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PEND_BUCKETS 4096u  /* power of two */
+#define CHECK_EVERY_US 1000000LL
+
+/* Events whose NOTIFY a phone challenges (reference/cisco-xml-service.md). */
+static const char *const watched_events[] = {
+	"xml-service", "resync", "reboot_now", "restart_now", "check-sync", "report",
+	"reboot", "restart",
+};
+
+struct device {
+	struct xs_endpoint ep;  /* the phone's SIP address */
+	int idx;                /* in the result, -1 until added */
+	struct rules_ctx *rc;
+	char *server;           /* Server / User-Agent seen */
+};
+
+/* An exchange still being built. */
+struct pend {
+	struct pend *hnext;          /* hash chain by Call-ID */
+	struct pend *prev, *next;    /* all open exchanges */
+	uint32_t hash;
+	struct xs_exchange *ex;
+	char *call_id, *from_tag;
+	char *branch_notify;
+	uint32_t cseq_notify, cseq_retry;
+	bool has_retry;
+	struct xs_endpoint phone;
+	struct device *dev;
+	int64_t last_ts, final_ts;
+	int64_t fetch_ts;            /* first linked HTTP request, 0: none yet */
+	bool final_2xx;
+	uint64_t dropped_msgs;
+	uint64_t first_frame;
+};
+
+/* Verdict counts of folded exchanges, per rule. */
+struct fold {
+	const char *rule;
+	enum xs_subject subject;
+	uint64_t n[XS_VERDICT_COUNT];
+	char first[XS_VERDICT_COUNT][24]; /* first exchange with that verdict */
+};
+
+struct cap_analyzer {
+	struct xs_result *res;
+	struct cap_analyzer_opts o;
+	struct cap_analyzer_stats st;
+	struct cap_decoder *dec;     /* of the file being read */
+	const char *file;
+	struct pend *b[PEND_BUCKETS];
+	struct pend *open;           /* list head */
+	size_t n_open;
+	struct device **devs;        /* owned, stable addresses */
+	size_t n_devs;
+	struct device *other;        /* shared past CAP_MAX_DEVICES */
+	int64_t now, next_check;
+	uint64_t next_id;
+	size_t kept_full, kept_failed;
+	struct fold *folds;
+	size_t n_folds;
+	struct cap_stats dstats;     /* decode statistics over every file */
+	uint64_t n_notes;            /* raised, including those not kept */
+};
+
+/* ---- small helpers -------------------------------------------------- */
+
+/* A note in the result, while under CAP_MAX_NOTES; the rest are counted. */
+static void note(struct cap_analyzer *a, uint64_t frame, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void note(struct cap_analyzer *a, uint64_t frame, const char *fmt, ...)
+{
+	if (a->n_notes++ >= CAP_MAX_NOTES)
+		return;
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	xs_result_add_note(a->res, a->file, frame, "%s", msg);
+}
+
+static uint32_t hash_span(struct xs_span s)
+{
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i < s.len; i++)
+		h = (h ^ s.p[i]) * 16777619u;
+	return h;
+}
+
+static bool span_eq_cstr(struct xs_span s, const char *c)
+{
+	return c ? xs_span_eq_str(s, c) : s.len == 0;
+}
+
+static bool lower_eq(const uint8_t *p, size_t n, const char *s)
+{
+	return xs_span_caseeq_str(xs_span(p, n), s);
+}
+
+/*
+ * What the analyzer needs from every SIP message before deciding to parse it
+ * fully: the first bytes of the start line, Call-ID, CSeq method, Event and
+ * whether a Digest Authorization rides along. Header names per RFC 3261 §7.3.3
+ * compact forms (i: Call-ID, o: Event).
+ */
+struct quick {
+	bool request;
+	bool notify;        /* request method or CSeq method is NOTIFY */
+	bool watched;       /* Event is one of watched_events */
+	bool digest_auth;
+	struct xs_span method;   /* of a request */
+	struct xs_span call_id;
+};
+
+static void quick_scan(const uint8_t *p, size_t len, struct quick *q)
+{
+	memset(q, 0, sizeof *q);
+	struct xs_cur c = xs_cur_init(p, len);
+	struct xs_span line;
+	if (xs_cur_line(&c, &line) < 0)
+		return;
+	q->request = !(line.len >= 8 && !memcmp(line.p, "SIP/2.0 ", 8));
+	if (q->request) {
+		q->notify = line.len > 7 && !memcmp(line.p, "NOTIFY ", 7);
+		const uint8_t *sp = memchr(line.p, ' ', line.len);
+		q->method = xs_span(line.p, sp ? (size_t)(sp - line.p) : 0);
+	}
+	while (xs_cur_line(&c, &line) == 0 && line.len) {
+		const uint8_t *colon = memchr(line.p, ':', line.len);
+		if (!colon)
+			continue;
+		size_t nlen = (size_t)(colon - line.p);
+		while (nlen && (line.p[nlen - 1] == ' ' || line.p[nlen - 1] == '\t'))
+			nlen--;
+		struct xs_span v = xs_span_trim(xs_span(colon + 1, line.len - nlen - 1 -
+							(size_t)(colon - line.p - nlen)));
+		if (lower_eq(line.p, nlen, "call-id") || lower_eq(line.p, nlen, "i")) {
+			q->call_id = v;
+		} else if (lower_eq(line.p, nlen, "cseq")) {
+			if (!q->request) {
+				const uint8_t *sp = memchr(v.p, ' ', v.len);
+				if (sp) {
+					struct xs_span m = xs_span_trim(
+						xs_span(sp, v.len - (size_t)(sp - v.p)));
+					q->notify = xs_span_eq_str(m, "NOTIFY");
+				}
+			}
+		} else if (lower_eq(line.p, nlen, "event") || lower_eq(line.p, nlen, "o")) {
+			size_t n = 0;
+			while (n < v.len && v.p[n] != ';' && v.p[n] != ' ' && v.p[n] != '\t')
+				n++;
+			for (size_t i = 0; i < XS_ARRAY_SIZE(watched_events); i++)
+				if (lower_eq(v.p, n, watched_events[i]))
+					q->watched = true;
+		} else if (lower_eq(line.p, nlen, "authorization") ||
+			   lower_eq(line.p, nlen, "proxy-authorization")) {
+			if (v.len >= 6 && lower_eq(v.p, 6, "digest"))
+				q->digest_auth = true;
+		}
+	}
+}
+
+/* ---- devices -------------------------------------------------------- */
+
+static struct device *device_add(struct cap_analyzer *a, const struct xs_endpoint *ep)
+{
+	struct device **nd = realloc(a->devs, (a->n_devs + 1) * sizeof *nd);
+	if (!nd)
+		return NULL;
+	a->devs = nd;
+	struct device *d = calloc(1, sizeof *d);
+	if (!d)
+		return NULL;
+	d->ep = *ep;
+	d->idx = -1;
+	if (rules_ctx_new(&d->rc, a->o.creds, a->o.n_creds) < 0) {
+		free(d);
+		return NULL;
+	}
+	a->devs[a->n_devs++] = d;
+	return d;
+}
+
+/* The device at ep; past CAP_MAX_DEVICES every new address shares one "other" device. */
+static struct device *device_for(struct cap_analyzer *a, const struct xs_endpoint *ep)
+{
+	for (size_t i = 0; i < a->n_devs; i++)
+		if (a->devs[i]->ep.port == ep->port && !strcmp(a->devs[i]->ep.addr, ep->addr))
+			return a->devs[i];
+	if (a->n_devs < CAP_MAX_DEVICES)
+		return device_add(a, ep);
+	if (!a->other) {
+		struct xs_endpoint any = { .addr = "(other devices)" };
+		a->other = device_add(a, &any);
+	}
+	return a->other;
+}
+
+static void device_saw(struct device *d, struct xs_span server)
+{
+	server = xs_span_trim(server);
+	if (!d || d->server || !server.len)
+		return;
+	d->server = xs_span_dup(server);
+}
+
+/* Add the device to the result (once), with what Server / User-Agent said. */
+static const char *device_id(struct cap_analyzer *a, struct device *d)
+{
+	if (!d)
+		return NULL;
+	if (d->idx < 0) {
+		char addr[64];
+		if (d == a->other)
+			snprintf(addr, sizeof addr, "%s", d->ep.addr);
+		else
+			xs_endpoint_format(&d->ep, addr, sizeof addr);
+		struct xs_device xd = { .address = addr, .server = d->server };
+		struct fw_ident id;
+		if (d->server &&
+		    fw_ident_parse((const uint8_t *)d->server, strlen(d->server), &id) == 0) {
+			xd.model = id.model;
+			xd.firmware = id.version;
+			const struct fw_profile *prof = fw_profile_for(&id);
+			if (prof)
+				xd.profile = (char *)prof->name;
+		}
+		int r = xs_result_add_device(a->res, &xd);
+		if (r < 0)
+			return NULL;
+		d->idx = r;
+	}
+	return a->res->devices[d->idx].id;
+}
+
+/* ---- credentials and intent ----------------------------------------- */
+
+/*
+ * What the sender meant by its retry, from the known passwords: a digest
+ * that verifies is CORRECT, one that does not is WRONG_PASSWORD; a user we
+ * know with none of its realms is WRONG_REALM; anything else UNKNOWN.
+ */
+static enum xs_auth_intent infer_intent(const struct cap_analyzer *a, const struct xs_exchange *ex)
+{
+	if (ex->i_retry < 0)
+		return ex->i_challenge >= 0 ? XS_AUTH_NONE : XS_AUTH_UNKNOWN;
+	if (!a->o.n_creds)
+		return XS_AUTH_UNKNOWN;
+	const struct sip_msg *m = ex->msgs[ex->i_retry];
+	struct xs_span v;
+	if (sip_msg_header(m, "Authorization", 0, false, &v) < 0 &&
+	    sip_msg_header(m, "Proxy-Authorization", 0, false, &v) < 0)
+		return XS_AUTH_UNKNOWN;
+	struct digest_credentials *cr = malloc(sizeof *cr);
+	struct digest_error de;
+	enum xs_auth_intent intent = XS_AUTH_UNKNOWN;
+	if (!cr || digest_credentials_parse(v.p, v.len, cr, &de) < 0)
+		goto out;
+	bool user_known = false;
+	for (size_t i = 0; i < a->o.n_creds; i++) {
+		const struct rules_credential *k = &a->o.creds[i];
+		if (strcmp(k->username, cr->username))
+			continue;
+		user_known = true;
+		if (k->realm[0] && strcmp(k->realm, cr->realm))
+			continue;
+		struct digest_expect exp = {
+			.username = k->username,
+			.password = k->password,
+			.qop_mask = cr->qop == DIGEST_QOP_NONE ? 0 : DIGEST_QOP_MASK(cr->qop),
+		};
+		enum digest_check res;
+		if (digest_verify(cr, m->method, sip_msg_body(m), &exp, &res) < 0)
+			continue;
+		if (res == DIGEST_VALID) {
+			intent = XS_AUTH_CORRECT;
+			goto out;
+		}
+		if (res == DIGEST_BAD_RESPONSE)
+			intent = XS_AUTH_WRONG_PASSWORD;
+	}
+	if (intent == XS_AUTH_UNKNOWN && user_known)
+		intent = XS_AUTH_WRONG_REALM;
+out:
+	if (cr)
+		explicit_bzero(cr, sizeof *cr);
+	free(cr);
+	return intent;
+}
+
+/* ---- folding -------------------------------------------------------- */
+
+static struct fold *fold_for(struct cap_analyzer *a, const char *rule, enum xs_subject s)
+{
+	for (size_t i = 0; i < a->n_folds; i++)
+		if (a->folds[i].rule == rule || !strcmp(a->folds[i].rule, rule))
+			return &a->folds[i];
+	struct fold *nf = realloc(a->folds, (a->n_folds + 1) * sizeof *nf);
+	if (!nf)
+		return NULL;
+	a->folds = nf;
+	struct fold *f = &a->folds[a->n_folds++];
+	memset(f, 0, sizeof *f);
+	f->rule = rule;
+	f->subject = s;
+	return f;
+}
+
+static void fold_exchange(struct cap_analyzer *a, const struct xs_exchange *ex)
+{
+	a->st.folded++;
+	for (size_t i = 0; i < ex->n_findings; i++) {
+		const struct xs_finding *fi = &ex->findings[i];
+		struct fold *f = fold_for(a, fi->rule, fi->subject);
+		if (!f || (unsigned)fi->verdict >= XS_VERDICT_COUNT)
+			continue;
+		if (!f->n[fi->verdict]++)
+			snprintf(f->first[fi->verdict], sizeof f->first[0], "%s", ex->id);
+	}
+}
+
+static int fold_finish(struct cap_analyzer *a)
+{
+	if (!a->st.folded)
+		return 0;
+	struct xs_exchange *ex;
+	int r = xs_exchange_new(&ex, "e-folded");
+	if (r < 0)
+		return r;
+	struct xs_buf t = { 0 };
+	xs_buf_printf(&t, "%llu further exchanges, judged and summarised (not kept whole)",
+		      (unsigned long long)a->st.folded);
+	ex->title = xs_buf_steal(&t, NULL);
+	for (size_t i = 0; i < a->n_folds; i++) {
+		const struct fold *f = &a->folds[i];
+		for (int v = 0; v < XS_VERDICT_COUNT; v++)
+			if (f->n[v])
+				xs_exchange_add_finding(ex, f->rule, (enum xs_verdict)v, f->subject,
+							NULL, "%llu folded exchanges: %s (first: %s)",
+							(unsigned long long)f->n[v],
+							xs_verdict_name((enum xs_verdict)v), f->first[v]);
+	}
+	if ((r = xs_result_add_exchange(a->res, ex)) < 0)
+		xs_exchange_free(ex);
+	return r;
+}
+
+/* ---- pending exchanges ---------------------------------------------- */
+
+static void pend_unlink(struct cap_analyzer *a, struct pend *p)
+{
+	struct pend **pp = &a->b[p->hash & (PEND_BUCKETS - 1)];
+	while (*pp && *pp != p)
+		pp = &(*pp)->hnext;
+	if (*pp)
+		*pp = p->hnext;
+	if (p->prev)
+		p->prev->next = p->next;
+	else
+		a->open = p->next;
+	if (p->next)
+		p->next->prev = p->prev;
+	a->n_open--;
+}
+
+static void pend_free(struct pend *p)
+{
+	xs_exchange_free(p->ex);
+	free(p->call_id);
+	free(p->from_tag);
+	free(p->branch_notify);
+	free(p);
+}
+
+static bool has_bad_verdict(const struct xs_exchange *ex)
+{
+	for (size_t i = 0; i < ex->n_findings; i++)
+		if (ex->findings[i].verdict == XS_FAIL || ex->findings[i].verdict == XS_WARN ||
+		    ex->findings[i].verdict == XS_ERROR)
+			return true;
+	return false;
+}
+
+/* The exchange is complete (or will get nothing more): judge it and release it. */
+static void judge(struct cap_analyzer *a, struct pend *p)
+{
+	pend_unlink(a, p);
+	struct xs_exchange *ex = p->ex;
+	ex->device_id = device_id(a, p->dev);
+	ex->fetch_window_us = a->o.fetch_window_us;
+	ex->intent = infer_intent(a, ex);
+	if (p->dropped_msgs)
+		note(a, p->first_frame,
+				   "exchange %s: %llu further messages (retransmissions) not kept",
+				   ex->id, (unsigned long long)p->dropped_msgs);
+	if (p->dev && rules_evaluate(p->dev->rc, ex, NULL) < 0)
+		note(a, p->first_frame,
+				   "exchange %s: out of memory while judging", ex->id);
+	a->st.exchanges++;
+	bool keep = false;
+	if (a->kept_full < CAP_KEEP_FULL) {
+		a->kept_full++;
+		keep = true;
+	} else if (a->kept_failed < CAP_KEEP_FAILED && has_bad_verdict(ex)) {
+		a->kept_failed++;
+		keep = true;
+	}
+	if (keep && xs_result_add_exchange(a->res, ex) == 0) {
+		/* judged: libosip2's view is no longer read (reports use the raw bytes) */
+		for (size_t i = 0; i < ex->n_msgs; i++)
+			if (ex->msgs[i]->osip) {
+				osip_message_free(ex->msgs[i]->osip);
+				ex->msgs[i]->osip = NULL;
+			}
+		p->ex = NULL;
+	} else
+		fold_exchange(a, ex);
+	pend_free(p);
+}
+
+static struct pend *pend_find(struct cap_analyzer *a, struct xs_span call_id,
+			      struct xs_span from_tag)
+{
+	uint32_t h = hash_span(call_id);
+	for (struct pend *p = a->b[h & (PEND_BUCKETS - 1)]; p; p = p->hnext)
+		if (p->hash == h && xs_span_eq_str(call_id, p->call_id) &&
+		    span_eq_cstr(from_tag, p->from_tag))
+			return p;
+	return NULL;
+}
+
+static struct pend *pend_new(struct cap_analyzer *a, const struct sip_msg *m)
+{
+	if (a->n_open >= CAP_MAX_PENDING) { /* judge the oldest as it is */
+		struct pend *old = a->open;
+		for (struct pend *q = a->open; q; q = q->next)
+			if (q->last_ts < old->last_ts)
+				old = q;
+		note(a, old->first_frame,
+				   "more than %u exchanges open at once: %s judged early",
+				   CAP_MAX_PENDING, old->ex->id);
+		judge(a, old);
+	}
+	struct pend *p = calloc(1, sizeof *p);
+	if (!p)
+		return NULL;
+	char id[32];
+	snprintf(id, sizeof id, "e%llu", (unsigned long long)++a->next_id);
+	p->call_id = xs_span_dup(m->call_id);
+	p->from_tag = m->from_tag.len ? xs_span_dup(m->from_tag) : NULL;
+	p->branch_notify = xs_span_dup(m->via_branch);
+	if (!p->call_id || (m->from_tag.len && !p->from_tag) || !p->branch_notify ||
+	    xs_exchange_new(&p->ex, id) < 0) {
+		pend_free(p);
+		return NULL;
+	}
+	char dst[64];
+	xs_endpoint_format(&m->dst, dst, sizeof dst);
+	struct xs_buf t = { 0 };
+	xs_buf_printf(&t, "NOTIFY Event: %.*s to %s", (int)XS_MIN(m->event.len, 64u),
+		      (const char *)m->event.p, dst);
+	p->ex->title = xs_buf_steal(&t, NULL);
+	p->hash = hash_span(m->call_id);
+	p->cseq_notify = m->cseq;
+	p->phone = m->dst;
+	p->dev = device_for(a, &m->dst);
+	p->first_frame = m->frame;
+	p->hnext = a->b[p->hash & (PEND_BUCKETS - 1)];
+	a->b[p->hash & (PEND_BUCKETS - 1)] = p;
+	p->next = a->open;
+	if (a->open)
+		a->open->prev = p;
+	a->open = p;
+	a->n_open++;
+	return p;
+}
+
+/* Hand m to p's exchange; returns its index, or -1 when it was not kept (m freed). */
+static int pend_add(struct pend *p, struct sip_msg *m)
+{
+	p->last_ts = m->ts_us;
+	if (p->ex->n_msgs >= CAP_EX_MAX_MSGS) {
+		p->dropped_msgs++;
+		sip_msg_free(m);
+		return -1;
+	}
+	int i = xs_exchange_add_msg(p->ex, m);
+	if (i < 0)
+		sip_msg_free(m);
+	return i;
+}
+
+static bool has_authorization(const struct sip_msg *m)
+{
+	struct xs_span v;
+	return sip_msg_header(m, "Authorization", 0, false, &v) == 0 ||
+	       sip_msg_header(m, "Proxy-Authorization", 0, false, &v) == 0;
+}
+
+static void place_request(struct cap_analyzer *a, struct sip_msg *m, bool watched)
+{
+	struct pend *p = pend_find(a, m->call_id, m->from_tag);
+	if (p) {
+		struct xs_exchange *ex = p->ex;
+		bool same_branch = xs_span_eq_str(m->via_branch, p->branch_notify);
+		if (m->cseq == p->cseq_notify && same_branch) {
+			pend_add(p, m); /* retransmission of the first NOTIFY */
+			return;
+		}
+		if (p->has_retry && m->cseq == p->cseq_retry) {
+			pend_add(p, m); /* retransmission of the retry */
+			return;
+		}
+		/* RFC 3261 §22.2: the retry after a challenge (rules check CSeq + 1) */
+		if (!p->has_retry && ex->i_challenge >= 0 && ex->i_final < 0 &&
+		    m->cseq >= p->cseq_notify && has_authorization(m)) {
+			m->dir = XS_DIR_TO_PHONE;
+			int i = pend_add(p, m);
+			if (i >= 0) {
+				ex->i_retry = i;
+				p->has_retry = true;
+				p->cseq_retry = m->cseq;
+			}
+			return;
+		}
+		judge(a, p); /* a new push on the same dialog */
+	}
+	if (!watched) {
+		sip_msg_free(m);
+		return;
+	}
+	p = pend_new(a, m);
+	if (!p) {
+		sip_msg_free(m);
+		return;
+	}
+	int i = pend_add(p, m);
+	if (i >= 0)
+		p->ex->i_notify = i;
+	p->last_ts = m->ts_us;
+}
+
+static void place_response(struct cap_analyzer *a, struct sip_msg *m)
+{
+	struct pend *p = pend_find(a, m->call_id, m->from_tag);
+	if (!p) {
+		sip_msg_free(m);
+		return;
+	}
+	struct xs_exchange *ex = p->ex;
+	struct xs_span server;
+	if (sip_msg_header(m, "Server", 0, false, &server) == 0 ||
+	    sip_msg_header(m, "User-Agent", 0, false, &server) == 0)
+		device_saw(p->dev, server);
+	bool to_first = m->cseq == p->cseq_notify && !(p->has_retry && p->cseq_retry == m->cseq);
+	bool to_retry = p->has_retry && m->cseq == p->cseq_retry;
+	if (!to_first && !to_retry) {
+		sip_msg_free(m);
+		return;
+	}
+	int status = m->status;
+	int64_t ts = m->ts_us;
+	int i = pend_add(p, m);
+	if (i < 0 || status < 200)
+		return;
+	if (to_first && !p->has_retry && (status == 401 || status == 407)) {
+		if (ex->i_challenge < 0)
+			ex->i_challenge = i;
+		return;
+	}
+	if (ex->i_final >= 0)
+		return; /* a retransmitted final answer */
+	if (to_first && p->has_retry)
+		return;
+	if (to_first && ex->i_challenge >= 0)
+		return; /* another answer to the challenged NOTIFY */
+	ex->i_final = i;
+	p->final_ts = ts;
+	p->final_2xx = status / 100 == 2;
+}
+
+/* ---- HTTP ----------------------------------------------------------- */
+
+static void http_unit(struct cap_analyzer *a, const struct cap_unit *u)
+{
+	/* link to the most recent accepted push from that address inside the window */
+	struct pend *best = NULL;
+	for (struct pend *p = a->open; p; p = p->next)
+		if (p->final_2xx && !strcmp(p->phone.addr, u->src.addr) && u->ts_us >= p->final_ts &&
+		    u->ts_us - p->final_ts <= a->o.fetch_window_us &&
+		    (!best || p->final_ts > best->final_ts))
+			best = p;
+	if (!best || best->ex->n_http >= CAP_EX_MAX_HTTP)
+		return;
+	struct xs_cur c = xs_cur_init(u->p, u->len);
+	struct xs_span line, method, target, host = XS_SPAN_NULL, ua = XS_SPAN_NULL;
+	if (xs_cur_line(&c, &line) < 0)
+		return;
+	struct xs_cur lc = xs_cur_init(line.p, line.len);
+	if (xs_cur_until(&lc, ' ', &method) < 0 || xs_cur_until(&lc, ' ', &target) < 0)
+		return;
+	while (xs_cur_line(&c, &line) == 0 && line.len) {
+		const uint8_t *colon = memchr(line.p, ':', line.len);
+		if (!colon)
+			continue;
+		size_t nlen = (size_t)(colon - line.p);
+		struct xs_span v = xs_span_trim(xs_span(colon + 1, line.len - nlen - 1));
+		if (lower_eq(line.p, nlen, "host"))
+			host = v;
+		else if (lower_eq(line.p, nlen, "user-agent"))
+			ua = v;
+	}
+	struct xs_buf url = { 0 };
+	if (target.len && target.p[0] == '/')
+		xs_buf_printf(&url, "http://%.*s", (int)host.len, (const char *)host.p);
+	xs_buf_append(&url, target.p, target.len);
+	struct xs_http_req req = {
+		.src = u->src, .dst = u->dst, .ts_us = u->ts_us, .frame = u->frame,
+		.method = xs_span_dup(method), .target = xs_span_dup(target),
+		.url = xs_buf_steal(&url, NULL), .user_agent = ua.len ? xs_span_dup(ua) : NULL,
+	};
+	if (req.method && req.target && req.url && xs_exchange_add_http(best->ex, &req) == 0 &&
+	    !best->fetch_ts)
+		best->fetch_ts = u->ts_us;
+	device_saw(best->dev, ua);
+	free(req.method);
+	free(req.target);
+	free(req.url);
+	free(req.user_agent);
+}
+
+/* ---- decoder callbacks ---------------------------------------------- */
+
+static void count_login(struct cap_analyzer *a, struct xs_span method)
+{
+	a->st.digest_logins++;
+	for (size_t i = 0; method.len && i < CAP_STATS_METHODS; i++) {
+		char *name = a->st.logins_by_method[i].method;
+		if (!name[0]) {
+			if (method.len >= sizeof a->st.logins_by_method[i].method)
+				return;
+			memcpy(name, method.p, method.len);
+			name[method.len] = '\0';
+		}
+		if (xs_span_eq_str(method, name)) {
+			a->st.logins_by_method[i].n++;
+			return;
+		}
+	}
+}
+
+static void sip_unit(struct cap_analyzer *a, const struct cap_unit *u)
+{
+	struct quick q;
+	quick_scan(u->p, u->len, &q);
+	if (q.request && q.digest_auth)
+		count_login(a, q.method);
+	if (!q.notify)
+		return;
+	if (!q.watched) {
+		/* only a message of an open exchange is of interest */
+		bool open = false;
+		uint32_t h = hash_span(q.call_id);
+		for (struct pend *p = a->b[h & (PEND_BUCKETS - 1)]; p && !open; p = p->hnext)
+			open = p->hash == h && xs_span_eq_str(q.call_id, p->call_id);
+		if (!open)
+			return;
+	}
+	struct sip_msg *m;
+	int r = sip_msg_parse(&m, u->p, u->len);
+	if (r < 0) {
+		a->st.unparsed++;
+		note(a, u->frame, "SIP message not read: %s",
+				   xs_strerror(r));
+		return;
+	}
+	m->tp = u->tp;
+	m->src = u->src;
+	m->dst = u->dst;
+	m->ts_us = u->ts_us;
+	m->frame = u->frame;
+	m->dir = m->is_request ? XS_DIR_TO_PHONE : XS_DIR_FROM_PHONE;
+	if (m->is_request)
+		place_request(a, m, q.watched);
+	else
+		place_response(a, m);
+}
+
+static void on_unit(void *ctx, const struct cap_unit *u)
+{
+	struct cap_analyzer *a = ctx;
+	if (u->kind == CAP_SIP)
+		sip_unit(a, u);
+	else
+		http_unit(a, u);
+}
+
+static void on_note(void *ctx, uint64_t frame, const char *what)
+{
+	struct cap_analyzer *a = ctx;
+	note(a, frame, "%s", what);
+}
+
+/* Judge what can get nothing more: past the fetch window, or silent too long. */
+static void expire(struct cap_analyzer *a, bool all)
+{
+	struct pend *p = a->open;
+	while (p) {
+		struct pend *next = p->next;
+		/* after the fetch only a retransmission or a second fetch can come: linger briefly */
+		bool done = all ||
+			    (p->ex->i_final < 0 ? a->now - p->last_ts > CAP_EXCHANGE_IDLE_US
+			     : p->fetch_ts	? a->now - p->fetch_ts > CAP_FETCH_LINGER_US ||
+						   a->now - p->final_ts > a->o.fetch_window_us
+						: a->now - p->final_ts > a->o.fetch_window_us);
+		if (done)
+			judge(a, p);
+		p = next;
+	}
+}
+
+static void on_tick(void *ctx, int64_t ts_us)
+{
+	struct cap_analyzer *a = ctx;
+	if (ts_us > a->now)
+		a->now = ts_us;
+	if (a->now < a->next_check)
+		return;
+	a->next_check = a->now + CHECK_EVERY_US;
+	if (a->open)
+		expire(a, false);
+}
+
+/* ---- public --------------------------------------------------------- */
+
+int cap_analyzer_new(struct cap_analyzer **ret, struct xs_result *res,
+		     const struct cap_analyzer_opts *o)
+{
+	if (!ret || !res)
+		return -EINVAL;
+	struct cap_analyzer *a = calloc(1, sizeof *a);
+	if (!a)
+		return -ENOMEM;
+	a->res = res;
+	if (o)
+		a->o = *o;
+	if (a->o.fetch_window_us <= 0)
+		a->o.fetch_window_us = CAP_FETCH_WINDOW_DEFAULT_US;
+	*ret = a;
+	return 0;
+}
+
+struct cap_analyzer *cap_analyzer_free(struct cap_analyzer *a)
+{
+	if (!a)
+		return NULL;
+	while (a->open) {
+		struct pend *p = a->open;
+		pend_unlink(a, p);
+		pend_free(p);
+	}
+	for (size_t i = 0; i < a->n_devs; i++) {
+		rules_ctx_free(a->devs[i]->rc);
+		free(a->devs[i]->server);
+		free(a->devs[i]);
+	}
+	free(a->devs);
+	free(a->folds);
+	cap_decoder_free(a->dec);
+	free(a);
+	return NULL;
+}
+
+static void add_stats(struct cap_stats *to, const struct cap_stats *s)
+{
+	to->frames += s->frames;
+	to->bytes += s->bytes;
+	to->sip_msgs += s->sip_msgs;
+	to->http_reqs += s->http_reqs;
+	to->ip_reassembled += s->ip_reassembled;
+	to->tcp_retrans += s->tcp_retrans;
+	to->skipped += s->skipped;
+}
+
+/* Decode one input (f, or path when f is NULL) into the analyzer. */
+static int analyze_one(struct cap_analyzer *a, FILE *f, const char *path, char *err,
+		       size_t errlen)
+{
+	struct cap_sink sink = { .ctx = a, .unit = on_unit, .note = on_note, .tick = on_tick };
+	int r = cap_decoder_new(&a->dec, &sink);
+	if (r < 0) {
+		if (f)
+			fclose(f);
+		return r;
+	}
+	a->file = path;
+	a->now = 0;
+	a->next_check = 0;
+	r = f ? cap_read_stream(a->dec, f, err, errlen) : cap_read_file(a->dec, path, err, errlen);
+	cap_decoder_finish(a->dec);
+	add_stats(&a->dstats, cap_decoder_stats(a->dec));
+	a->dec = cap_decoder_free(a->dec);
+	expire(a, true);
+	if (r >= 0)
+		xs_result_add_file(a->res, path);
+	a->file = NULL;
+	return r < 0 ? r : 0;
+}
+
+int cap_analyze_stream(struct cap_analyzer *a, FILE *f, const char *path, char *err,
+		       size_t errlen)
+{
+	return analyze_one(a, f, path, err, errlen);
+}
+
+int cap_analyze_file(struct cap_analyzer *a, const char *path, char *err, size_t errlen)
+{
+	return analyze_one(a, NULL, path, err, errlen);
+}
+
+int cap_analyzer_finish(struct cap_analyzer *a)
+{
+	expire(a, true);
+	if (a->n_notes > CAP_MAX_NOTES)
+		xs_result_add_note(a->res, NULL, 0, "%llu further notes not kept (the first %u are)",
+				   (unsigned long long)(a->n_notes - CAP_MAX_NOTES), CAP_MAX_NOTES);
+	return fold_finish(a);
+}
+
+const struct cap_stats *cap_analyzer_decode_stats(const struct cap_analyzer *a)
+{
+	return &a->dstats;
+}
+
+const struct cap_analyzer_stats *cap_analyzer_stats(const struct cap_analyzer *a)
+{
+	return &a->st;
+}

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: MIT */
+/* capture-int.h — what the decoder's parts share: flows, IP defragmentation, TCP reassembly, framing. */
+#ifndef XS_CAPTURE_INT_H
+#define XS_CAPTURE_INT_H
+
+#include "capture.h"
+#include "harness/common/cursor.h"
+
+/* Addresses as they come off the wire (not yet text). */
+struct cap_addr {
+	uint8_t family; /* 4 or 6 */
+	uint8_t a[16];  /* IPv4 in the first 4 bytes */
+};
+
+/* One direction of a transport flow. */
+struct cap_flow {
+	struct cap_addr src, dst;
+	uint16_t sport, dport;
+};
+
+struct cap_frag_table;
+struct cap_tcp_table;
+
+/* Where a frame is being decoded: the context every layer reports to. */
+struct cap_frame_ctx {
+	struct cap_decoder *d;
+	uint64_t frame;
+	int64_t ts_us;
+	bool cut;         /* caplen < wirelen */
+};
+
+struct cap_decoder {
+	struct cap_sink sink;
+	struct cap_stats st;
+	struct cap_frag_table *frag;
+	struct cap_tcp_table *tcp;
+	uint64_t notes;
+};
+
+/* Raise a note (counted; passed to the sink while under CAP_MAX_NOTES). */
+void cap_note(struct cap_decoder *d, uint64_t frame, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Hand a framed message to the sink (addresses formatted here). */
+void cap_emit(const struct cap_frame_ctx *fc, enum cap_kind kind, enum xs_transport tp,
+	      const struct cap_flow *fl, const uint8_t *p, size_t len);
+
+/* A link type the decoder reads (libpcap DLT_ value). */
+bool cap_dlt_supported(int dlt);
+
+/* Decode an IP packet (version from the first nibble); depth bounds tunnels. */
+void cap_ip(const struct cap_frame_ctx *fc, const uint8_t *p, size_t len, unsigned depth);
+/* Decode the transport payload of one (whole) IP datagram. */
+void cap_l4(const struct cap_frame_ctx *fc, uint8_t proto, const struct cap_addr *src,
+	    const struct cap_addr *dst, const uint8_t *p, size_t len, unsigned depth);
+
+/* IP fragments: key fields, the fragment, and whether more follow. */
+struct cap_frag {
+	struct cap_addr src, dst;
+	uint32_t id;
+	uint8_t proto;     /* IPv4 protocol; IPv6: next header of the fragmentable part */
+	size_t off;        /* byte offset of this fragment */
+	bool more;
+	const uint8_t *p;
+	size_t len;
+};
+int cap_frag_new(struct cap_frag_table **ret);
+struct cap_frag_table *cap_frag_free(struct cap_frag_table *t);
+/*
+ * Add a fragment. When it completes a datagram, calls cap_l4 on the whole
+ * datagram. Overlaps keep the bytes that came first, with a note.
+ */
+void cap_frag_add(const struct cap_frame_ctx *fc, const struct cap_frag *f, unsigned depth);
+/* Drop datagrams older than the timeout (all when flush), with notes. */
+void cap_frag_expire(struct cap_decoder *d, int64_t now_us, bool flush);
+
+int cap_tcp_new(struct cap_tcp_table **ret);
+struct cap_tcp_table *cap_tcp_free(struct cap_tcp_table *t);
+/* One TCP segment (header already read). */
+struct cap_tcp_seg {
+	uint32_t seq;
+	bool syn, fin, rst;
+	const uint8_t *p;
+	size_t len;
+};
+void cap_tcp_segment(const struct cap_frame_ctx *fc, const struct cap_flow *fl,
+		     const struct cap_tcp_seg *s);
+/* End of input: note incomplete messages, free every stream. */
+void cap_tcp_flush(struct cap_decoder *d);
+
+/* CAP_SIP, CAP_HTTP, -1 (not a start line), -2 (may be one: no line end yet). */
+int cap_start_line(const uint8_t *p, size_t len);
+
+/*
+ * Framing: the length of the first whole message at p (start line, headers,
+ * blank line, Content-Length bytes of body). Returns the length; 0 when more
+ * bytes are needed; -EBADMSG when p does not start with a start line;
+ * -E2BIG when the message is over SIP_MAX_MSG (*skip then says how many
+ * bytes it spans, when known from Content-Length, else 0).
+ */
+long cap_frame_len(const uint8_t *p, size_t len, int *kind, size_t *skip);
+
+#endif

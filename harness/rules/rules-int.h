@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: MIT */
+/* rules-int.h — what the rule functions share: the evaluation view of one exchange and the context. */
+#ifndef XS_RULES_INT_H
+#define XS_RULES_INT_H
+
+#include "rules.h"
+#include "../digest/digest.h"
+#include "../firmware/firmware.h"
+#include "../xmlsvc/xmlsvc.h"
+
+/* Caps on the state kept per device (memory stays bounded on long captures). */
+#define RULES_MAX_NONCES   1024u /* nonces remembered (challenges and credentials) */
+#define RULES_MAX_REQUESTS 256u  /* answered requests remembered for retransmissions */
+
+/* What is remembered about one nonce. */
+struct rules_nonce {
+	char *nonce;            /* owned; NULL: free slot */
+	char *challenge_key;    /* "Call-ID CSeq" of the challenge that issued it, owned, may be NULL */
+	uint32_t last_nc;       /* highest nc the sender used with it */
+	bool nc_seen;
+	uint32_t accepted_nc;   /* highest nc the phone accepted (2xx) with it */
+	bool accepted;
+};
+
+/* One answered request, to recognise a retransmission in a later exchange. */
+struct rules_request {
+	char *key;              /* "Call-ID CSeq METHOD branch", owned; NULL: free slot */
+	int status;             /* final status it got, 0 when none */
+	char *exchange;         /* id of the exchange it was in, owned */
+};
+
+struct rules_ctx {
+	struct rules_credential *creds; /* copies, owned; passwords wiped on free */
+	size_t n_creds;
+	struct rules_nonce nonces[RULES_MAX_NONCES];
+	size_t next_nonce;      /* ring position */
+	char *prev_challenge_nonce; /* the last nonce a challenge carried, owned */
+	struct rules_request reqs[RULES_MAX_REQUESTS];
+	size_t next_req;
+};
+
+/* The parsed view of an exchange every rule reads (built once per evaluation). */
+struct rules_eval {
+	struct rules_ctx *c;
+	struct xs_exchange *ex;
+	const struct sip_msg *notify, *challenge, *retry, *final;
+	const struct sip_msg *push;   /* the request whose body the phone acts on: retry or notify */
+
+	/* the challenge (i_challenge) */
+	struct digest_challenge ch[DIGEST_MAX_CHALLENGES];
+	size_t n_ch;
+	int ch_pick;                  /* index into ch, -1 when none usable/parsed */
+	int ch_err;                   /* 0, -ENOENT (no header), -EBADMSG (see ch_perr) */
+	struct digest_error ch_perr;
+
+	/* the retry's credentials */
+	struct digest_credentials cr;
+	int cr_err;                   /* 0, -ENOENT (no Authorization), -EBADMSG (see cr_perr) */
+	struct digest_error cr_perr;
+	const struct rules_credential *cred; /* the known secret for cr's user, NULL if none */
+	enum digest_check cr_check;   /* digest_verify against cred (valid when cred) */
+
+	/* the pushed body */
+	struct xmlsvc_report body;
+	int body_err;                 /* 0, or -E2BIG/-ENOMEM from xmlsvc_check, -ENOENT no push */
+
+	/* device */
+	const struct fw_profile *expected; /* from ex->expected_profile (NULL: none or unknown) */
+	bool expected_unknown;        /* ex->expected_profile names no profile */
+	struct fw_ident ident;
+	bool has_ident;
+	const struct sip_msg *ident_msg; /* where the identification came from */
+	const struct fw_profile *profile; /* expected, else the identified one; NULL: none */
+
+	/* the intent, after inference from credentials when the exchange says UNKNOWN */
+	enum xs_auth_intent intent;
+};
+
+/* Evaluation helpers (rules.c). */
+int rules_msg_index(const struct rules_eval *e, const struct sip_msg *m);
+/* Append "msg:N" / "frame:N" for message m to b (comma-separated). */
+void rules_ev_msg(struct xs_buf *b, const struct rules_eval *e, const struct sip_msg *m);
+/* Append "http:N" / "frame:N" for HTTP request i. */
+void rules_ev_http(struct xs_buf *b, const struct rules_eval *e, size_t i);
+/* Does response r answer request q (Call-ID, CSeq number and method)? */
+bool rules_answers(const struct sip_msg *r, const struct sip_msg *q);
+/* The first final (>= 200) response in ex answering q after it; NULL when none. */
+const struct sip_msg *rules_final_for(const struct xs_exchange *ex, const struct sip_msg *q);
+bool rules_is_2xx(const struct sip_msg *m);
+bool rules_has_auth(const struct sip_msg *m); /* Authorization or Proxy-Authorization */
+/* Remembered nonce state; NULL when not seen. */
+struct rules_nonce *rules_nonce_find(struct rules_ctx *c, const char *nonce);
+/* Remembered request by key; NULL when not seen. */
+struct rules_request *rules_request_find(struct rules_ctx *c, const char *key);
+/* "Call-ID CSeq METHOD branch" of a request into b. */
+int rules_request_key(const struct sip_msg *m, struct xs_buf *b);
+/* HTTP requests within the fetch window after the final 2xx (or the push when untimed). */
+bool rules_http_in_window(const struct rules_eval *e, size_t i);
+
+/* One function per rule (rules-check.c); each appends exactly one finding to e->ex. 0 or -ENOMEM. */
+typedef int (*rule_fn)(struct rules_eval *e, const struct rule_info *ri);
+
+#define RULE_FN(name) int name(struct rules_eval *e, const struct rule_info *ri)
+RULE_FN(rule_chal_01);
+RULE_FN(rule_chal_02);
+RULE_FN(rule_chal_03);
+RULE_FN(rule_chal_04);
+RULE_FN(rule_chal_05);
+RULE_FN(rule_auth_01);
+RULE_FN(rule_auth_02);
+RULE_FN(rule_auth_03);
+RULE_FN(rule_auth_04);
+RULE_FN(rule_dig_01);
+RULE_FN(rule_dig_02);
+RULE_FN(rule_dig_03);
+RULE_FN(rule_dig_04);
+RULE_FN(rule_body_01);
+RULE_FN(rule_body_02);
+RULE_FN(rule_body_03);
+RULE_FN(rule_body_04);
+RULE_FN(rule_body_05);
+RULE_FN(rule_fetch_01);
+RULE_FN(rule_fetch_02);
+RULE_FN(rule_fw_01);
+RULE_FN(rule_fw_02);
+RULE_FN(rule_sip_01);
+RULE_FN(rule_sip_02);
+
+#endif

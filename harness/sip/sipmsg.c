@@ -1,0 +1,582 @@
+/* SPDX-License-Identifier: MIT */
+/* sipmsg.c — frame one SIP message from untrusted bytes, keep them exact, and ask libosip2 too. */
+#include "sipmsg.h"
+#include "../common/cursor.h"
+
+#include <osipparser2/osip_message.h>
+#include <osipparser2/osip_parser.h>
+#include <osipparser2/osip_port.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* Leading CRLFs before the start line (RFC 3261 §7.5 keep-alives) we skip at most. */
+#define SIP_MAX_LEADING_BLANKS 16u
+
+struct sip_hdr {
+	struct xs_span name;
+	struct xs_span value; /* trimmed; into raw, or into unfolded for folded lines */
+};
+
+/* The public record plus what only this file sees. Created by sip_msg_parse only. */
+struct sip_msg_priv {
+	struct sip_msg pub; /* first: a struct sip_msg * is a struct sip_msg_priv * */
+	struct sip_hdr *hdrs;
+	size_t n_hdrs;
+	uint8_t *unfolded; /* raw_len bytes, allocated when a header is folded */
+	size_t unfolded_len;
+};
+
+static const struct sip_msg_priv *priv_c(const struct sip_msg *m)
+{
+	return (const struct sip_msg_priv *)m;
+}
+
+static const char *const dir_names[] = {
+	[XS_DIR_TO_PHONE] = "to-phone",
+	[XS_DIR_FROM_PHONE] = "from-phone",
+};
+static const char *const tp_names[] = {
+	[XS_TP_UDP] = "udp",
+	[XS_TP_TCP] = "tcp",
+};
+
+const char *xs_dir_name(enum xs_dir d)
+{
+	return (unsigned)d < XS_ARRAY_SIZE(dir_names) ? dir_names[d] : "unknown";
+}
+
+const char *xs_transport_name(enum xs_transport t)
+{
+	return (unsigned)t < XS_ARRAY_SIZE(tp_names) ? tp_names[t] : "unknown";
+}
+
+void xs_endpoint_format(const struct xs_endpoint *e, char *out, size_t size)
+{
+	if (!size)
+		return;
+	char addr[sizeof e->addr];
+	memcpy(addr, e->addr, sizeof addr);
+	addr[sizeof addr - 1] = '\0';
+	if (strchr(addr, ':'))
+		snprintf(out, size, "[%s]:%u", addr, (unsigned)e->port);
+	else
+		snprintf(out, size, "%s:%u", addr, (unsigned)e->port);
+}
+
+/* Compact header forms (RFC 3261 §7.3.3, RFC 3265 §7.2 for Event/Allow-Events, RFC 3515). */
+static const struct {
+	const char *name;
+	char compact;
+} compact_forms[] = {
+	{ "Call-ID", 'i' },        { "From", 'f' },           { "To", 't' },
+	{ "Via", 'v' },            { "Content-Length", 'l' }, { "Content-Type", 'c' },
+	{ "Content-Encoding", 'e' }, { "Event", 'o' },        { "Allow-Events", 'u' },
+	{ "Supported", 'k' },      { "Contact", 'm' },        { "Subject", 's' },
+	{ "Refer-To", 'r' },       { "Referred-By", 'b' },    { "Session-Expires", 'x' },
+};
+
+static char lower(uint8_t c)
+{
+	return (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+}
+
+/* Does header name n (from the wire) designate `want` (full name or compact letter)? */
+static bool name_matches(struct xs_span n, const char *want)
+{
+	if (xs_span_caseeq_str(n, want))
+		return true;
+	for (size_t i = 0; i < XS_ARRAY_SIZE(compact_forms); i++) {
+		const char *full = compact_forms[i].name;
+		char c = compact_forms[i].compact;
+		bool by_letter = want[0] && !want[1] && lower((uint8_t)want[0]) == c;
+		if (!by_letter && strcasecmp(full, want) != 0)
+			continue;
+		return (n.len == 1 && lower(n.p[0]) == c) || xs_span_caseeq_str(n, full);
+	}
+	return false;
+}
+
+/* RFC 3261 §25.1 token characters. */
+static bool is_token_char(uint8_t c)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+		return true;
+	return c && strchr("-.!%*_+`'~", c) != NULL;
+}
+
+static bool is_token(struct xs_span s)
+{
+	if (!s.len)
+		return false;
+	for (size_t i = 0; i < s.len; i++)
+		if (!is_token_char(s.p[i]))
+			return false;
+	return true;
+}
+
+static bool is_ws(uint8_t c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* Copy a token span into a fixed field; -EBADMSG when too long or not a token. */
+static int copy_token(char *dst, size_t size, struct xs_span s)
+{
+	if (!is_token(s) || s.len >= size)
+		return -EBADMSG;
+	memcpy(dst, s.p, s.len);
+	dst[s.len] = '\0';
+	return 0;
+}
+
+/* Decimal digits only into *v, bounded by max; -EBADMSG otherwise. */
+static int parse_uint(struct xs_span s, uint64_t max, uint64_t *v)
+{
+	uint64_t x = 0;
+	if (!s.len || s.len > 20)
+		return -EBADMSG;
+	for (size_t i = 0; i < s.len; i++) {
+		if (s.p[i] < '0' || s.p[i] > '9')
+			return -EBADMSG;
+		x = x * 10 + (uint64_t)(s.p[i] - '0');
+		if (x > max)
+			return -EBADMSG;
+	}
+	*v = x;
+	return 0;
+}
+
+/* "SIP/2.0" (version digits free, letters case-insensitive). */
+static bool is_sip_version(struct xs_span s)
+{
+	if (s.len < 7 || !xs_span_caseeq_str(xs_span(s.p, 4), "SIP/"))
+		return false;
+	bool dot = false;
+	for (size_t i = 4; i < s.len; i++) {
+		if (s.p[i] == '.' && !dot && i > 4 && i + 1 < s.len)
+			dot = true;
+		else if (s.p[i] < '0' || s.p[i] > '9')
+			return false;
+	}
+	return dot;
+}
+
+/* Split off the next SP-separated word of s (one SP exactly, RFC 3261 §7.1). */
+static struct xs_span next_word(struct xs_span *s)
+{
+	size_t i = 0;
+	while (i < s->len && s->p[i] != ' ')
+		i++;
+	struct xs_span w = xs_span(s->p, i);
+	size_t skip = i < s->len ? i + 1 : i;
+	*s = xs_span(s->p + skip, s->len - skip);
+	return w;
+}
+
+static int parse_start_line(struct sip_msg *m, struct xs_span line)
+{
+	struct xs_span rest = line;
+	struct xs_span first = next_word(&rest);
+	if (is_sip_version(first)) {
+		/* Status-Line = SIP-Version SP Status-Code SP Reason-Phrase */
+		struct xs_span code = next_word(&rest);
+		uint64_t v;
+		if (code.len != 3 || parse_uint(code, 699, &v) < 0 || v < 100)
+			return -EBADMSG;
+		for (size_t i = 0; i < rest.len; i++)
+			if (rest.p[i] < 0x20 && rest.p[i] != '\t')
+				return -EBADMSG;
+		m->is_request = false;
+		m->status = (int)v;
+		m->reason = rest;
+		return 0;
+	}
+	/* Request-Line = Method SP Request-URI SP SIP-Version */
+	struct xs_span uri = next_word(&rest);
+	if (copy_token(m->method, sizeof m->method, first) < 0 || !uri.len ||
+	    !is_sip_version(rest))
+		return -EBADMSG;
+	for (size_t i = 0; i < uri.len; i++)
+		if (uri.p[i] <= 0x20 || uri.p[i] == 0x7f)
+			return -EBADMSG;
+	m->is_request = true;
+	m->ruri = uri;
+	return 0;
+}
+
+/*
+ * The position of the next separator ch in s at or after `from`, outside
+ * quoted strings and <...>; s.len when none.
+ */
+static size_t find_sep(struct xs_span s, size_t from, uint8_t ch)
+{
+	bool quoted = false;
+	int angle = 0;
+	for (size_t i = from; i < s.len; i++) {
+		uint8_t c = s.p[i];
+		if (quoted) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				quoted = false;
+		} else if (c == '"') {
+			quoted = true;
+		} else if (c == '<') {
+			angle++;
+		} else if (c == '>' && angle > 0) {
+			angle--;
+		} else if (c == ch && angle == 0) {
+			return i;
+		}
+	}
+	return s.len;
+}
+
+/*
+ * The value of header parameter `pname` in a From/To/Via value: parameters
+ * are the ';'-separated items after the address (outside <> and quotes).
+ */
+static struct xs_span header_param(struct xs_span v, const char *pname)
+{
+	size_t i = find_sep(v, 0, ';');
+	while (i < v.len) {
+		size_t j = find_sep(v, i + 1, ';');
+		struct xs_span item = xs_span(v.p + i + 1, j - i - 1);
+		size_t eq = 0;
+		while (eq < item.len && item.p[eq] != '=')
+			eq++;
+		struct xs_span n = xs_span_trim(xs_span(item.p, eq));
+		if (xs_span_caseeq_str(n, pname)) {
+			if (eq >= item.len)
+				return xs_span(item.p + item.len, 0);
+			return xs_span_trim(xs_span(item.p + eq + 1, item.len - eq - 1));
+		}
+		i = j;
+	}
+	return XS_SPAN_NULL;
+}
+
+/* Append one header line (already unfolded when needed). */
+static int add_header(struct sip_msg_priv *pm, struct xs_span name, struct xs_span value)
+{
+	if (pm->n_hdrs >= SIP_MAX_HEADERS)
+		return -E2BIG;
+	pm->hdrs[pm->n_hdrs++] = (struct sip_hdr){ name, xs_span_trim(value) };
+	return 0;
+}
+
+/*
+ * Unfold value lines [first, end) into pm->unfolded: every line break with
+ * the white space after it becomes one SP (RFC 3261 §7.3.1).
+ */
+static int unfold(struct sip_msg_priv *pm, struct xs_span v, struct xs_span *out)
+{
+	if (!pm->unfolded) {
+		pm->unfolded = malloc(pm->pub.raw_len + 1);
+		if (!pm->unfolded)
+			return -ENOMEM;
+	}
+	uint8_t *dst = pm->unfolded + pm->unfolded_len;
+	size_t n = 0;
+	for (size_t i = 0; i < v.len; i++) {
+		uint8_t c = v.p[i];
+		if (c == '\r' || c == '\n') {
+			while (i + 1 < v.len && (v.p[i + 1] == '\r' || v.p[i + 1] == '\n' ||
+						 is_ws(v.p[i + 1])))
+				i++;
+			dst[n++] = ' ';
+		} else {
+			dst[n++] = c;
+		}
+	}
+	pm->unfolded_len += n;
+	*out = xs_span(dst, n);
+	return 0;
+}
+
+/* Read the header section: lines after the start line up to the blank line. */
+static int parse_headers(struct sip_msg_priv *pm, struct xs_cur *c)
+{
+	struct xs_span line;
+	struct xs_span name = XS_SPAN_NULL;
+	const uint8_t *vstart = NULL, *vend = NULL;
+	bool folded = false;
+
+	for (;;) {
+		if (xs_cur_line(c, &line) < 0)
+			return -EBADMSG; /* no blank line: not a framed message */
+		bool blank = line.len == 0;
+		if (!blank && is_ws(line.p[0])) {
+			if (!vstart)
+				return -EBADMSG; /* continuation with nothing to continue */
+			vend = line.p + line.len;
+			folded = true;
+			continue;
+		}
+		if (vstart) {
+			struct xs_span v = xs_span(vstart, (size_t)(vend - vstart));
+			int r = folded ? unfold(pm, v, &v) : 0;
+			if (r < 0 || (r = add_header(pm, name, v)) < 0)
+				return r;
+			vstart = NULL;
+			folded = false;
+		}
+		if (blank)
+			return 0;
+		size_t i = 0;
+		while (i < line.len && line.p[i] != ':')
+			i++;
+		if (i >= line.len)
+			return -EBADMSG;
+		name = xs_span(line.p, i);
+		while (name.len && is_ws(name.p[name.len - 1]))
+			name.len--;
+		if (!is_token(name))
+			return -EBADMSG;
+		vstart = line.p + i + 1;
+		vend = line.p + line.len;
+	}
+}
+
+/* Find the first header named `name`; NULL when absent. */
+static const struct sip_hdr *first_header(const struct sip_msg_priv *pm, const char *name)
+{
+	for (size_t i = 0; i < pm->n_hdrs; i++)
+		if (name_matches(pm->hdrs[i].name, name))
+			return &pm->hdrs[i];
+	return NULL;
+}
+
+/* Fill the convenience fields from the headers. */
+static int fill_fields(struct sip_msg_priv *pm)
+{
+	struct sip_msg *m = &pm->pub;
+	const struct sip_hdr *h;
+	uint64_t v;
+
+	if ((h = first_header(pm, "Call-ID")))
+		m->call_id = h->value;
+	if ((h = first_header(pm, "From")))
+		m->from_tag = header_param(h->value, "tag");
+	if ((h = first_header(pm, "To")))
+		m->to_tag = header_param(h->value, "tag");
+	if ((h = first_header(pm, "Via"))) {
+		struct xs_span top = xs_span(h->value.p, find_sep(h->value, 0, ','));
+		m->via_branch = header_param(top, "branch");
+	}
+	if ((h = first_header(pm, "Event")))
+		m->event = xs_span_trim(xs_span(h->value.p, find_sep(h->value, 0, ';')));
+	if ((h = first_header(pm, "CSeq"))) {
+		/* CSeq = 1*DIGIT LWS Method (RFC 3261 §20.16) */
+		struct xs_span rest = h->value;
+		size_t i = 0;
+		while (i < rest.len && rest.p[i] >= '0' && rest.p[i] <= '9')
+			i++;
+		if (parse_uint(xs_span(rest.p, i), UINT32_MAX, &v) < 0)
+			return -EBADMSG;
+		m->cseq = (uint32_t)v;
+		struct xs_span meth = xs_span_trim(xs_span(rest.p + i, rest.len - i));
+		if (i == rest.len || !is_ws(rest.p[i]) ||
+		    copy_token(m->cseq_method, sizeof m->cseq_method, meth) < 0)
+			return -EBADMSG;
+		if (!m->is_request)
+			memcpy(m->method, m->cseq_method, sizeof m->method);
+	}
+	m->content_length = -1;
+	if ((h = first_header(pm, "Content-Length"))) {
+		if (parse_uint(h->value, SIP_MAX_MSG * 16ull, &v) < 0)
+			return -EBADMSG;
+		m->content_length = (long)v;
+	}
+	return 0;
+}
+
+static pthread_once_t osip_once = PTHREAD_ONCE_INIT;
+
+/* libosip2 prints its traces to stdout by default: route them to our logger. */
+static void osip_trace_to_log(const char *file, int line, osip_trace_level_t level,
+			      const char *fmt, va_list ap)
+{
+	char msg[512];
+	(void)level;
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	size_t n = strlen(msg);
+	while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+		msg[--n] = '\0';
+	xs_log(XS_LOG_DEBUG, "libosip2 %s:%d: %s", file ? file : "?", line, msg);
+}
+
+static void osip_init_once(void)
+{
+	osip_trace_initialize_func(OSIP_WARNING, osip_trace_to_log);
+	parser_init();
+}
+
+/* libosip2's parse of the exact bytes; NULL when it refuses them. */
+static osip_message_t *osip_parse(const uint8_t *raw, size_t len)
+{
+	osip_message_t *om = NULL;
+	pthread_once(&osip_once, osip_init_once);
+	if (osip_message_init(&om) != 0)
+		return NULL;
+	if (osip_message_parse(om, (const char *)raw, len) != 0) {
+		osip_message_free(om);
+		return NULL;
+	}
+	return om;
+}
+
+int sip_msg_parse(struct sip_msg **ret, const uint8_t *buf, size_t len)
+{
+	if (!ret || (!buf && len))
+		return -EINVAL;
+	if (len > SIP_MAX_MSG)
+		return -E2BIG;
+	if (!len)
+		return -EBADMSG;
+
+	struct sip_msg_priv *pm = calloc(1, sizeof *pm);
+	if (!pm)
+		return -ENOMEM;
+	struct sip_msg *m = &pm->pub;
+	int r = -ENOMEM;
+	m->raw = malloc(len + 1);
+	pm->hdrs = calloc(SIP_MAX_HEADERS, sizeof *pm->hdrs);
+	if (!m->raw || !pm->hdrs)
+		goto fail;
+	memcpy(m->raw, buf, len);
+	m->raw[len] = '\0';
+	m->raw_len = len;
+
+	struct xs_cur c = xs_cur_init(m->raw, len);
+	struct xs_span line;
+	unsigned blanks = 0;
+	r = -EBADMSG;
+	do {
+		if (xs_cur_line(&c, &line) < 0 || blanks++ > SIP_MAX_LEADING_BLANKS)
+			goto fail;
+	} while (line.len == 0);
+	if ((r = parse_start_line(m, line)) < 0 || (r = parse_headers(pm, &c)) < 0)
+		goto fail;
+	m->body_off = (size_t)(c.p - m->raw);
+	m->body_len = len - m->body_off;
+	if (m->body_len > SIP_MAX_BODY) {
+		r = -E2BIG;
+		goto fail;
+	}
+	if ((r = fill_fields(pm)) < 0)
+		goto fail;
+	m->osip = osip_parse(m->raw, len);
+	*ret = m;
+	return 0;
+fail:
+	sip_msg_free(m);
+	return r;
+}
+
+struct sip_msg *sip_msg_free(struct sip_msg *m)
+{
+	if (!m)
+		return NULL;
+	struct sip_msg_priv *pm = (struct sip_msg_priv *)m;
+	if (m->osip)
+		osip_message_free(m->osip);
+	free(m->raw);
+	free(pm->hdrs);
+	free(pm->unfolded);
+	free(pm);
+	return NULL;
+}
+
+struct xs_span sip_msg_body(const struct sip_msg *m)
+{
+	if (!m || !m->raw)
+		return XS_SPAN_NULL;
+	return xs_span(m->raw + m->body_off, m->body_len);
+}
+
+int sip_msg_header(const struct sip_msg *m, const char *name, unsigned idx,
+		   bool split_commas, struct xs_span *val)
+{
+	if (!m || !name || !val)
+		return -EINVAL;
+	const struct sip_msg_priv *pm = priv_c(m);
+	for (size_t i = 0; i < pm->n_hdrs; i++) {
+		if (!name_matches(pm->hdrs[i].name, name))
+			continue;
+		struct xs_span v = pm->hdrs[i].value;
+		if (!split_commas) {
+			if (idx-- == 0) {
+				*val = v;
+				return 0;
+			}
+			continue;
+		}
+		size_t from = 0;
+		for (;;) {
+			size_t to = find_sep(v, from, ',');
+			struct xs_span item = xs_span_trim(xs_span(v.p + from, to - from));
+			if (item.len && idx-- == 0) {
+				*val = item;
+				return 0;
+			}
+			if (to >= v.len)
+				break;
+			from = to + 1;
+		}
+	}
+	return -ENOENT;
+}
+
+size_t sip_msg_header_count(const struct sip_msg *m)
+{
+	return m ? priv_c(m)->n_hdrs : 0;
+}
+
+int sip_msg_header_at(const struct sip_msg *m, size_t i, struct xs_span *name,
+		      struct xs_span *value)
+{
+	if (!m || i >= priv_c(m)->n_hdrs)
+		return -ENOENT;
+	if (name)
+		*name = priv_c(m)->hdrs[i].name;
+	if (value)
+		*value = priv_c(m)->hdrs[i].value;
+	return 0;
+}
+
+/* Printable copy of s into out (non-printing bytes become '?'). */
+static void put_printable(char *out, size_t size, size_t *pos, struct xs_span s)
+{
+	for (size_t i = 0; i < s.len && *pos + 1 < size; i++) {
+		uint8_t ch = s.p[i];
+		out[(*pos)++] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : '?';
+	}
+	out[*pos] = '\0';
+}
+
+void sip_msg_summary(const struct sip_msg *m, char *out, size_t size)
+{
+	if (!size)
+		return;
+	out[0] = '\0';
+	if (!m)
+		return;
+	size_t pos = 0;
+	if (m->is_request) {
+		put_printable(out, size, &pos, xs_span_str(m->method));
+		put_printable(out, size, &pos, xs_span_str(" "));
+		put_printable(out, size, &pos, m->ruri);
+	} else {
+		char code[8];
+		snprintf(code, sizeof code, "%d", m->status);
+		put_printable(out, size, &pos, xs_span_str(code));
+		if (m->reason.len) {
+			put_printable(out, size, &pos, xs_span_str(" "));
+			put_printable(out, size, &pos, m->reason);
+		}
+	}
+}

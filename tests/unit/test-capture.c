@@ -1,0 +1,812 @@
+/* SPDX-License-Identifier: MIT */
+/* test-capture.c — the capture decoder over pcaps built in memory: link types, VLANs, IPv6, fragments, TCP, bad input. */
+#include "harness/capture/capture.h"
+#include "harness/capture/pcapw.h"
+
+#include <criterion/criterion.h>
+#include <pcap/pcap.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- building captures ---------------------------------------------- */
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	put16(p, (uint16_t)(v >> 16));
+	put16(p + 2, (uint16_t)v);
+}
+
+static void put32le(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
+
+struct pcapbuf {
+	struct xs_buf b;
+	uint32_t ts;
+};
+
+static void pcap_begin(struct pcapbuf *pb, uint32_t linktype)
+{
+	memset(pb, 0, sizeof *pb);
+	uint8_t h[24] = { 0 };
+	put32le(h, 0xa1b2c3d4u);
+	h[4] = 2;
+	h[6] = 4;
+	put32le(h + 16, 262144);
+	put32le(h + 20, linktype);
+	xs_buf_append(&pb->b, h, sizeof h);
+}
+
+static void pcap_rec(struct pcapbuf *pb, const void *p, size_t caplen, size_t wirelen)
+{
+	uint8_t r[16];
+	put32le(r, 1700000000u + pb->ts++);
+	put32le(r + 4, 0);
+	put32le(r + 8, (uint32_t)caplen);
+	put32le(r + 12, (uint32_t)wirelen);
+	xs_buf_append(&pb->b, r, 16);
+	xs_buf_append(&pb->b, p, caplen);
+}
+
+/* IPv4 header + payload into out; returns the length. */
+static size_t ip4(uint8_t *out, uint8_t proto, uint16_t id, uint16_t frag, const void *pl,
+		  size_t len)
+{
+	memset(out, 0, 20);
+	out[0] = 0x45;
+	put16(out + 2, (uint16_t)(20 + len));
+	put16(out + 4, id);
+	put16(out + 6, frag);
+	out[8] = 64;
+	out[9] = proto;
+	put32(out + 12, 0x7f000001);
+	put32(out + 16, 0x7f000002);
+	memcpy(out + 20, pl, len);
+	return 20 + len;
+}
+
+/* IPv6 header, the extension bytes ext (chain ends in next), payload. */
+static size_t ip6(uint8_t *out, uint8_t first_nh, const void *ext, size_t extlen,
+		  const void *pl, size_t len)
+{
+	memset(out, 0, 40);
+	out[0] = 0x60;
+	put16(out + 4, (uint16_t)(extlen + len));
+	out[6] = first_nh;
+	out[7] = 64;
+	out[23] = 1;
+	out[39] = 2;
+	if (extlen)
+		memcpy(out + 40, ext, extlen);
+	memcpy(out + 40 + extlen, pl, len);
+	return 40 + extlen + len;
+}
+
+static size_t udp(uint8_t *out, uint16_t sp, uint16_t dp, const void *pl, size_t len)
+{
+	put16(out, sp);
+	put16(out + 2, dp);
+	put16(out + 4, (uint16_t)(8 + len));
+	put16(out + 6, 0);
+	memcpy(out + 8, pl, len);
+	return 8 + len;
+}
+
+static size_t tcp(uint8_t *out, uint16_t sp, uint16_t dp, uint32_t seq, uint8_t flags,
+		  const void *pl, size_t len)
+{
+	memset(out, 0, 20);
+	put16(out, sp);
+	put16(out + 2, dp);
+	put32(out + 4, seq);
+	out[12] = 5 << 4;
+	out[13] = flags;
+	memcpy(out + 20, pl, len);
+	return 20 + len;
+}
+
+/* ---- running the decoder -------------------------------------------- */
+
+struct seen {
+	int n_units, n_sip, n_http, n_notes;
+	uint64_t frames[32];
+	char text[32][600];
+	char notes[32][200];
+};
+
+static void on_unit(void *ctx, const struct cap_unit *u)
+{
+	struct seen *s = ctx;
+	if (s->n_units < 32) {
+		s->frames[s->n_units] = u->frame;
+		snprintf(s->text[s->n_units], sizeof s->text[0], "%.*s", (int)u->len,
+			 (const char *)u->p);
+	}
+	s->n_units++;
+	if (u->kind == CAP_SIP)
+		s->n_sip++;
+	else
+		s->n_http++;
+}
+
+static void on_note(void *ctx, uint64_t frame, const char *what)
+{
+	struct seen *s = ctx;
+	(void)frame;
+	if (s->n_notes < 32)
+		snprintf(s->notes[s->n_notes], sizeof s->notes[0], "%s", what);
+	s->n_notes++;
+}
+
+static int run(const struct xs_buf *b, struct seen *s)
+{
+	memset(s, 0, sizeof *s);
+	struct cap_sink sink = { .ctx = s, .unit = on_unit, .note = on_note };
+	struct cap_decoder *d;
+	cr_assert_eq(cap_decoder_new(&d, &sink), 0);
+	FILE *f = fmemopen(b->p, b->len, "rb");
+	cr_assert_not_null(f);
+	char err[256];
+	int r = cap_read_stream(d, f, err, sizeof err);
+	cap_decoder_finish(d);
+	cap_decoder_free(d);
+	return r;
+}
+
+static bool noted(const struct seen *s, const char *needle)
+{
+	for (int i = 0; i < s->n_notes && i < 32; i++)
+		if (strstr(s->notes[i], needle))
+			return true;
+	return false;
+}
+
+static const char OPTIONS[] = "OPTIONS sip:100@127.0.0.2 SIP/2.0\r\n"
+			      "Via: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK1\r\n"
+			      "Call-ID: c1@test\r\nCSeq: 1 OPTIONS\r\n"
+			      "From: <sip:a@127.0.0.1>;tag=1\r\nTo: <sip:100@127.0.0.2>\r\n"
+			      "Content-Length: 0\r\n\r\n";
+
+static const char NOTIFY_BODY[] = "NOTIFY sip:100@127.0.0.2 SIP/2.0\r\n"
+				  "Call-ID: c2@test\r\nCSeq: 2 NOTIFY\r\nEvent: xml-service\r\n"
+				  "Content-Length: 22\r\n\r\nhttp://127.0.0.1/x.xml";
+
+/* ---- link layers ---------------------------------------------------- */
+
+struct link_case {
+	const char *name;
+	uint32_t linktype;
+	uint8_t hdr[32];
+	size_t hlen;
+	bool v6;
+};
+
+Test(capture, link_types)
+{
+	static const struct link_case cases[] = {
+		{ "ethernet", 1, { [12] = 0x08, [13] = 0x00 }, 14, false },
+		{ "ethernet6", 1, { [12] = 0x86, [13] = 0xdd }, 14, true },
+		{ "vlan", 1, { [12] = 0x81, [13] = 0x00, [14] = 0, [15] = 5, [16] = 0x08, [17] = 0 },
+		  18, false },
+		{ "qinq", 1, { [12] = 0x88, [13] = 0xa8, [14] = 0, [15] = 5, [16] = 0x81, [17] = 0,
+			       [18] = 0, [19] = 7, [20] = 0x86, [21] = 0xdd }, 22, true },
+		{ "sll", 113, { [14] = 0x08, [15] = 0x00 }, 16, false },
+		{ "sll2", 276, { [0] = 0x86, [1] = 0xdd }, 20, true },
+		{ "raw", 101, { 0 }, 0, false },
+		{ "raw6", 101, { 0 }, 0, true },
+		{ "ipv4", 228, { 0 }, 0, false },
+		{ "ipv6", 229, { 0 }, 0, true },
+		{ "null", 0, { 2, 0, 0, 0 }, 4, false },
+		{ "null6", 0, { 30, 0, 0, 0 }, 4, true },
+		{ "loop", 108, { 0, 0, 0, 2 }, 4, false },
+		{ "pppoe", 1, { [12] = 0x88, [13] = 0x64, [14] = 0x11, [20] = 0x00, [21] = 0x21 },
+		  22, false },
+	};
+	for (size_t i = 0; i < XS_ARRAY_SIZE(cases); i++) {
+		const struct link_case *c = &cases[i];
+		uint8_t u[2048], ip[2048], fr[2048];
+		size_t ul = udp(u, 5060, 5062, OPTIONS, strlen(OPTIONS));
+		size_t il = c->v6 ? ip6(ip, 17, NULL, 0, u, ul) : ip4(ip, 17, 1, 0, u, ul);
+		memcpy(fr, c->hdr, c->hlen);
+		memcpy(fr + c->hlen, ip, il);
+		struct pcapbuf pb;
+		pcap_begin(&pb, c->linktype);
+		pcap_rec(&pb, fr, c->hlen + il, c->hlen + il);
+		struct seen s;
+		cr_assert_eq(run(&pb.b, &s), 0, "%s", c->name);
+		cr_assert_eq(s.n_sip, 1, "%s: %d SIP messages", c->name, s.n_sip);
+		cr_assert_str_eq(s.text[0], OPTIONS, "%s", c->name);
+		xs_buf_reset(&pb.b);
+	}
+}
+
+Test(capture, unsupported_link_type_and_garbage)
+{
+	struct pcapbuf pb;
+	pcap_begin(&pb, 147); /* USER0 */
+	struct seen s;
+	cr_assert_eq(run(&pb.b, &s), -ENOTSUP);
+	xs_buf_reset(&pb.b);
+	struct xs_buf g = { 0 };
+	xs_buf_puts(&g, "this is not a capture file at all, just text\n");
+	cr_assert_eq(run(&g, &s), -EBADMSG);
+	xs_buf_reset(&g);
+	struct xs_buf empty = { 0 };
+	xs_buf_append(&empty, "", 0);
+	cr_assert_eq(run(&empty, &s), -EBADMSG);
+	xs_buf_reset(&empty);
+}
+
+Test(capture, truncated_file_keeps_what_was_read)
+{
+	struct pcapbuf pb;
+	pcap_begin(&pb, 101);
+	uint8_t u[2048], ip[2048];
+	size_t il = ip4(ip, 17, 1, 0, u, udp(u, 1, 2, OPTIONS, strlen(OPTIONS)));
+	pcap_rec(&pb, ip, il, il);
+	pcap_rec(&pb, ip, il, il);
+	pb.b.len -= 30; /* cut the second record */
+	struct seen s;
+	cr_assert_eq(run(&pb.b, &s), 1);
+	cr_assert_eq(s.n_sip, 1);
+	cr_assert(noted(&s, "ends early"), "%s", s.notes[0]);
+	xs_buf_reset(&pb.b);
+}
+
+Test(capture, snaplen_cut_frame_is_noted)
+{
+	struct pcapbuf pb;
+	pcap_begin(&pb, 101);
+	uint8_t u[2048], ip[2048];
+	size_t il = ip4(ip, 17, 1, 0, u, udp(u, 1, 2, OPTIONS, strlen(OPTIONS)));
+	pcap_rec(&pb, ip, 96, il);
+	pcap_rec(&pb, ip, il, il);
+	struct seen s;
+	cr_assert_eq(run(&pb.b, &s), 0);
+	cr_assert_eq(s.n_sip, 1);
+	cr_assert_eq(s.frames[0], 2);
+	cr_assert(noted(&s, "cut short"));
+	xs_buf_reset(&pb.b);
+}
+
+Test(capture, non_sip_and_http)
+{
+	static const char *const payloads[] = {
+		"\x01\x02\x03 binary", "HTTP/1.1 200 OK\r\n\r\n", "hello world\r\n",
+		"GET /x.xml HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+	};
+	struct pcapbuf pb;
+	pcap_begin(&pb, 101);
+	for (size_t i = 0; i < XS_ARRAY_SIZE(payloads); i++) {
+		uint8_t u[256], ip[256];
+		size_t il = ip4(ip, 17, 1, 0, u, udp(u, 1, 2, payloads[i], strlen(payloads[i])));
+		pcap_rec(&pb, ip, il, il);
+	}
+	struct seen s;
+	cr_assert_eq(run(&pb.b, &s), 0);
+	cr_assert_eq(s.n_sip, 0);
+	cr_assert_eq(s.n_http, 1);
+	xs_buf_reset(&pb.b);
+}
+
+Test(capture, classify)
+{
+	static const struct {
+		const char *s;
+		int want;
+	} cases[] = {
+		{ "SIP/2.0 401 Unauthorized\r\n", CAP_SIP },
+		{ "NOTIFY sip:100@10.0.0.5 SIP/2.0\r\n", CAP_SIP },
+		{ "INVITE tel:+123 SIP/2.0\n", CAP_SIP },
+		{ "NOTIFY 100@10.0.0.5 SIP/2.0\r\n", -1 }, /* no scheme */
+		{ "NOTIFY sip:100@10.0.0.5 SIP/3.0\r\n", -1 },
+		{ "GET /x HTTP/1.1\r\n", CAP_HTTP },
+		{ "GET http://h/x HTTP/1.0\r\n", CAP_HTTP },
+		{ "PUT /x HTTP/1.1\r\n", -1 },
+		{ "SIP/2.0 4x1 Bad\r\n", -1 },
+		{ "notify sip:a SIP/2.0\r\n", -1 },
+		{ "", -1 },
+	};
+	for (size_t i = 0; i < XS_ARRAY_SIZE(cases); i++)
+		cr_assert_eq(cap_classify((const uint8_t *)cases[i].s, strlen(cases[i].s)),
+			     cases[i].want, "%s", cases[i].s);
+}
+
+/* ---- IPv6 extension headers and fragments ---------------------------- */
+
+Test(capture, ipv6_extension_headers)
+{
+	/* hop-by-hop (8) -> routing (8) -> destination options (16) -> UDP */
+	uint8_t ext[32] = { 43, 0, 1, 4, 0, 0, 0, 0, 60, 0, 0, 0, 0, 0, 0, 0, 17, 1 };
+	uint8_t u[2048], ip[2048];
+	size_t ul = udp(u, 5060, 5060, OPTIONS, strlen(OPTIONS));
+	size_t il = ip6(ip, 0, ext, 32, u, ul);
+	struct pcapbuf pb;
+	pcap_begin(&pb, 101);
+	pcap_rec(&pb, ip, il, il);
+	struct seen s;
+	cr_assert_eq(run(&pb.b, &s), 0);
+	cr_assert_eq(s.n_sip, 1);
+	xs_buf_reset(&pb.b);
+}
+
+/* The UDP datagram carrying msg, cut into fragments of 8*k bytes, in the given order. */
+static void fragments(struct pcapbuf *pb, bool v6, const char *msg, const int *order, size_t n,
+		      size_t fsize, const int *overlap_with)
+{
+	uint8_t u[4096];
+	size_t ul = udp(u, 5060, 5060, msg, strlen(msg));
+	for (size_t k = 0; k < n; k++) {
+		size_t i = (size_t)order[k];
+		size_t off = i * fsize;
+		size_t len = XS_MIN(fsize, ul - off);
+		bool more = off + len < ul;
+		uint8_t piece[4096], ip[4096];
+		memcpy(piece, u + off, len);
+		if (overlap_with && overlap_with[k]) /* a conflicting copy of the same bytes */
+			memset(piece, 'Z', len);
+		size_t il;
+		if (v6) {
+			uint8_t fh[8] = { 17, 0 };
+			put16(fh + 2, (uint16_t)(off | (more ? 1 : 0)));
+			put32(fh + 4, 77);
+			il = ip6(ip, 44, fh, 8, piece, len);
+		} else {
+			il = ip4(ip, 17, 77, (uint16_t)((off / 8) | (more ? 0x2000 : 0)), piece, len);
+		}
+		pcap_rec(pb, ip, il, il);
+	}
+}
+
+Test(capture, fragments_in_and_out_of_order)
+{
+	static const int orders[][4] = { { 0, 1, 2, 3 }, { 3, 2, 1, 0 }, { 2, 0, 3, 1 } };
+	for (int v6 = 0; v6 < 2; v6++)
+		for (size_t o = 0; o < XS_ARRAY_SIZE(orders); o++) {
+			struct pcapbuf pb;
+			pcap_begin(&pb, 101);
+			/* 8 + 226 = 234 bytes of UDP in fragments of 64: four pieces */
+			fragments(&pb, v6, OPTIONS, orders[o], 4, 64, NULL);
+			struct seen s;
+			cr_assert_eq(run(&pb.b, &s), 0);
+			cr_assert_eq(s.n_sip, 1, "v6=%d order %zu", v6, o);
+			cr_assert_str_eq(s.text[0], OPTIONS);
+			cr_assert_eq(s.frames[0], 4);
+			cr_assert_eq(s.n_notes, 0);
+			xs_buf_reset(&pb.b);
+		}
+}
+
+Test(capture, overlapping_and_missing_fragments)
+{
+	static const int order[] = { 0, 1, 1, 2, 3 };
+	static const int overlap[] = { 0, 0, 1, 0, 0 };
+	struct pcapbuf pb;
+	pcap_begin(&pb, 101);
+	fragments(&pb, false, OPTIONS, order, 5, 64, overlap);
+	struct seen s;
+	cr_assert_eq(run(&pb.b, &s), 0);
+	cr_assert_eq(s.n_sip, 1);
+	cr_assert_str_eq(s.text[0], OPTIONS, "the bytes first seen are kept");
+	cr_assert(noted(&s, "overlapping IP fragment"));
+	xs_buf_reset(&pb.b);
+
+	static const int missing[] = { 0, 1, 3 };
+	pcap_begin(&pb, 101);
+	fragments(&pb, true, OPTIONS, missing, 3, 64, NULL);
+	cr_assert_eq(run(&pb.b, &s), 0);
+	cr_assert_eq(s.n_sip, 0);
+	cr_assert(noted(&s, "incomplete IPv6 datagram"), "%s", s.notes[0]);
+	xs_buf_reset(&pb.b);
+}
+
+/* ---- TCP ------------------------------------------------------------ */
+
+struct seg {
+	uint32_t seq;  /* relative to the ISN + 1 */
+	size_t off, len;
+	uint8_t flags;
+};
+
+static void tcp_capture(struct pcapbuf *pb, const char *stream, const struct seg *segs, size_t n)
+{
+	const uint32_t isn = 0xfffffff0u; /* sequence numbers wrap inside the test */
+	pcap_begin(pb, 101);
+	for (size_t i = 0; i < n; i++) {
+		uint8_t t[70000], ip[70000];
+		uint32_t seq = segs[i].flags & 0x02 ? isn : isn + 1 + segs[i].seq;
+		size_t tl = tcp(t, 40000, 5060, seq, segs[i].flags, stream + segs[i].off,
+				segs[i].len);
+		size_t il = ip4(ip, 6, (uint16_t)i, 0, t, tl);
+		pcap_rec(pb, ip, il, il);
+	}
+}
+
+Test(capture, tcp_reassembly)
+{
+	char two[1024];
+	snprintf(two, sizeof two, "%s%s", OPTIONS, NOTIFY_BODY);
+	size_t a = strlen(OPTIONS), n = strlen(two);
+	static const uint8_t PA = 0x18, SYN = 0x02;
+	const struct {
+		const char *name;
+		struct seg s[6];
+		size_t n;
+		int want;
+	} cases[] = {
+		{ "two in one", { { 0, 0, n, PA } }, 1, 2 },
+		{ "one over three", { { 0, 0, 10, PA }, { 10, 10, 100, PA },
+				      { 110, 110, n - 110, PA } }, 3, 2 },
+		{ "out of order", { { 0, 0, 0, SYN }, { 100, 100, n - 100, PA },
+				    { 0, 0, 100, PA } }, 3, 2 },
+		{ "retransmitted", { { 0, 0, a, PA }, { 0, 0, a, PA }, { a, a, n - a, PA },
+				     { a, a, n - a, PA } }, 4, 2 },
+		{ "overlapping", { { 0, 0, 50, PA }, { 20, 20, a, PA }, { 40, 40, n - 40, PA } },
+		  3, 2 },
+		{ "one message", { { 0, 0, a, PA } }, 1, 1 },
+	};
+	for (size_t i = 0; i < XS_ARRAY_SIZE(cases); i++) {
+		struct pcapbuf pb;
+		tcp_capture(&pb, two, cases[i].s, cases[i].n);
+		struct seen s;
+		cr_assert_eq(run(&pb.b, &s), 0);
+		cr_assert_eq(s.n_sip, cases[i].want, "%s: %d", cases[i].name, s.n_sip);
+		cr_assert_str_eq(s.text[0], OPTIONS, "%s", cases[i].name);
+		if (cases[i].want > 1)
+			cr_assert_str_eq(s.text[1], NOTIFY_BODY, "%s", cases[i].name);
+		xs_buf_reset(&pb.b);
+	}
+}
+
+Test(capture, tcp_junk_gap_and_oversize)
+{
+	/* junk, then a message; an over-cap message skipped by its Content-Length, then one more */
+	struct xs_buf st = { 0 };
+	xs_buf_puts(&st, OPTIONS);
+	xs_buf_puts(&st, "garbage line\r\nmore garbage\r\n");
+	xs_buf_puts(&st, OPTIONS);
+	xs_buf_printf(&st, "NOTIFY sip:a@b SIP/2.0\r\nContent-Length: 70000\r\n\r\n");
+	size_t big = st.len;
+	for (int i = 0; i < 70000; i++)
+		xs_buf_append(&st, "x", 1);
+	xs_buf_puts(&st, OPTIONS);
+	struct seg segs[64];
+	size_t n = 0;
+	for (size_t off = 0; off < st.len; off += 1400, n++)
+		segs[n] = (struct seg){ (uint32_t)off, off, XS_MIN((size_t)1400, st.len - off), 0x18 };
+	struct pcapbuf pb;
+	tcp_capture(&pb, (const char *)st.p, segs, n);
+	struct seen s;
+	cr_assert_eq(run(&pb.b, &s), 0);
+	cr_assert_eq(s.n_sip, 3, "%d", s.n_sip);
+	cr_assert(noted(&s, "unrecognised data"));
+	cr_assert(noted(&s, "over the"));
+	(void)big;
+	xs_buf_reset(&pb.b);
+	xs_buf_reset(&st);
+}
+
+Test(capture, tcp_gap_never_filled)
+{
+	size_t a = strlen(OPTIONS);
+	char two[1024];
+	snprintf(two, sizeof two, "%s%s", OPTIONS, OPTIONS);
+	/* the first message's tail is lost; the second message must still be found */
+	struct seg segs[] = { { 0, 0, 0, 0x02 }, { 0, 0, 30, 0x18 }, { (uint32_t)a, a, a, 0x18 } };
+	struct pcapbuf pb;
+	tcp_capture(&pb, two, segs, 3);
+	struct seen s;
+	cr_assert_eq(run(&pb.b, &s), 0);
+	cr_assert_eq(s.n_sip, 1, "the message after the gap is still found");
+	cr_assert(noted(&s, "never filled"), "%s", s.notes[0]);
+	xs_buf_reset(&pb.b);
+}
+
+/* ---- the writer ----------------------------------------------------- */
+
+Test(capture, pcapw_round_trip)
+{
+	char *mem = NULL;
+	size_t memlen = 0;
+	FILE *f = open_memstream(&mem, &memlen);
+	struct pcapw *w;
+	cr_assert_eq(pcapw_open_stream(&w, f), 0);
+	struct xs_endpoint a4 = { "127.0.0.1", 5060 }, b4 = { "127.0.0.1", 5070 };
+	struct xs_endpoint a6 = { "::1", 5060 }, b6 = { "[::1]", 5070 };
+	cr_assert_eq(pcapw_udp(w, &a4, &b4, 1, OPTIONS, strlen(OPTIONS)), 0);
+	cr_assert_eq(pcapw_tcp(w, &a6, &b6, 2, OPTIONS, strlen(OPTIONS)), 0);
+	cr_assert_eq(pcapw_tcp(w, &b6, &a6, 3, NOTIFY_BODY, strlen(NOTIFY_BODY)), 0);
+	/* a message bigger than a segment */
+	struct xs_buf big = { 0 };
+	xs_buf_printf(&big, "NOTIFY sip:a@b SIP/2.0\r\nContent-Length: 5000\r\n\r\n");
+	for (int i = 0; i < 5000; i++)
+		xs_buf_append(&big, "y", 1);
+	cr_assert_eq(pcapw_tcp(w, &a6, &b6, 4, big.p, big.len), 0);
+	cr_assert_eq(pcapw_udp(w, &a4, &b6, 5, "x", 1), -EINVAL, "mixed families");
+	struct xs_endpoint bad = { "not-an-address", 1 };
+	cr_assert_eq(pcapw_udp(w, &bad, &b4, 5, "x", 1), -EINVAL);
+	cr_assert_eq(pcapw_flush(w), 0);
+	pcapw_close(w);
+	fclose(f);
+	struct xs_buf b = { .p = (uint8_t *)mem, .len = memlen, .cap = memlen };
+	struct seen s;
+	cr_assert_eq(run(&b, &s), 0);
+	cr_assert_eq(s.n_sip, 4);
+	cr_assert_str_eq(s.text[0], OPTIONS);
+	cr_assert_str_eq(s.text[2], NOTIFY_BODY);
+	cr_assert_eq(s.n_notes, 0);
+	free(mem);
+	xs_buf_reset(&big);
+}
+
+/* ---- credentials ---------------------------------------------------- */
+
+Test(capture, credentials_file)
+{
+	static const struct {
+		const char *text;
+		int ret;
+		size_t n, bad;
+	} cases[] = {
+		{ "alice:home:secret\n", 0, 1, 0 },
+		{ "# comment\n\nalice::pw:with:colons\r\nbob:r:x", 0, 2, 0 },
+		{ "alice:home\n", -EBADMSG, 0, 1 },
+		{ "ok:r:p\n:realm:pw\n", -EBADMSG, 0, 2 },
+		{ "ok:r:p\nuser:realm:\n", -EBADMSG, 0, 2 },
+		{ "", 0, 0, 0 },
+	};
+	for (size_t i = 0; i < XS_ARRAY_SIZE(cases); i++) {
+		struct rules_credential *c;
+		size_t n, bad;
+		int r = cap_creds_parse((const uint8_t *)cases[i].text, strlen(cases[i].text), &c,
+					&n, &bad);
+		cr_assert_eq(r, cases[i].ret, "case %zu", i);
+		cr_assert_eq(bad, cases[i].bad, "case %zu", i);
+		if (r == 0) {
+			cr_assert_eq(n, cases[i].n, "case %zu", i);
+			cap_creds_free(c, n);
+		}
+	}
+	struct rules_credential *c;
+	size_t n, bad;
+	const char *t = "alice::pw:with:colons\n";
+	cr_assert_eq(cap_creds_parse((const uint8_t *)t, strlen(t), &c, &n, &bad), 0);
+	cr_assert_str_eq(c[0].username, "alice");
+	cr_assert_str_eq(c[0].realm, "");
+	cr_assert_str_eq(c[0].password, "pw:with:colons");
+	cap_creds_free(c, n);
+}
+
+/* ---- the analyzer --------------------------------------------------- */
+
+#include "harness/digest/digest.h"
+
+struct flow_ctx {
+	struct pcapw *w;
+	struct xs_endpoint ctl, phone, phone_http, web;
+	int64_t t;
+};
+
+static void sip_send(struct flow_ctx *fc, bool to_phone, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void sip_send(struct flow_ctx *fc, bool to_phone, const char *fmt, ...)
+{
+	struct xs_buf b = { 0 };
+	va_list ap;
+	va_start(ap, fmt);
+	xs_buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	fc->t += 10000;
+	cr_assert_eq(pcapw_udp(fc->w, to_phone ? &fc->ctl : &fc->phone,
+			       to_phone ? &fc->phone : &fc->ctl, fc->t, b.p, b.len), 0);
+	xs_buf_reset(&b);
+}
+
+#define URL "http://127.0.0.1:8080/xs/hello.xml"
+
+/*
+ * One push: NOTIFY, its retransmission, 401, the retry with a digest from
+ * password, 200, and (when fetch_after_us >= 0) the phone's GET that long after.
+ */
+static void push(struct flow_ctx *fc, int n, const char *password, int64_t fetch_after_us)
+{
+	char hdr[512];
+	snprintf(hdr, sizeof hdr,
+		 "Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-%d-%%d\r\n"
+		 "From: <sip:ctl@127.0.0.1>;tag=t%d\r\nTo: <sip:100@127.0.0.2>\r\n"
+		 "Call-ID: push-%d@test\r\nEvent: xml-service\r\n", n, n, n);
+	char via1[600], via2[600];
+	snprintf(via1, sizeof via1, hdr, 1);
+	snprintf(via2, sizeof via2, hdr, 2);
+	for (int rt = 0; rt < 2; rt++) /* the first NOTIFY and its retransmission */
+		sip_send(fc, true, "NOTIFY sip:100@127.0.0.2:5060 SIP/2.0\r\n%sCSeq: 1 NOTIFY\r\n"
+				   "Content-Length: %zu\r\n\r\n%s", via1, strlen(URL), URL);
+	char nonce[32];
+	snprintf(nonce, sizeof nonce, "%08x%08x", 0x5eed1234u * (unsigned)(n + 1), (unsigned)n ^ 0xa5a5a5a5u);
+	sip_send(fc, false, "SIP/2.0 401 Unauthorized\r\n%sCSeq: 1 NOTIFY\r\n"
+			    "WWW-Authenticate: Digest realm=\"xscert.test\", nonce=\"%s\", qop=\"auth\"\r\n"
+			    "Server: Cisco/SPA504G-7.6.2c\r\nContent-Length: 0\r\n\r\n", via1, nonce);
+	struct digest_challenge ch = { .qop_mask = DIGEST_QOP_MASK(DIGEST_QOP_AUTH), .has_qop = true };
+	snprintf(ch.realm, sizeof ch.realm, "xscert.test");
+	snprintf(ch.nonce, sizeof ch.nonce, "%s", nonce);
+	struct digest_credentials cr;
+	cr_assert_eq(digest_answer(&ch, "100", password, "NOTIFY", "sip:100@127.0.0.2:5060",
+				   xs_span_str(URL), "0a4f113b", 1, &cr), 0);
+	struct xs_buf auth = { 0 };
+	cr_assert_eq(digest_credentials_format(&cr, &auth), 0);
+	sip_send(fc, true, "NOTIFY sip:100@127.0.0.2:5060 SIP/2.0\r\n%sCSeq: 2 NOTIFY\r\n"
+			   "Authorization: %s\r\nContent-Length: %zu\r\n\r\n%s",
+		 via2, xs_buf_cstr(&auth), strlen(URL), URL);
+	xs_buf_reset(&auth);
+	bool ok = !strcmp(password, "pw");
+	sip_send(fc, false, "SIP/2.0 %s\r\n%sCSeq: 2 NOTIFY\r\nServer: Cisco/SPA504G-7.6.2c\r\n"
+			    "Content-Length: 0\r\n\r\n", ok ? "200 OK" : "401 Unauthorized", via2);
+	if (fetch_after_us >= 0) {
+		const char *get = "GET /xs/hello.xml HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n"
+				  "User-Agent: Cisco/SPA504G-7.6.2c\r\n\r\n";
+		cr_assert_eq(pcapw_tcp(fc->w, &fc->phone_http, &fc->web, fc->t + fetch_after_us, get,
+				       strlen(get)), 0);
+	}
+	fc->t += 30000000; /* the next push well after this one's window */
+}
+
+/* Build pushes with build(), analyse them with creds; returns the result (caller frees). */
+static struct xs_result *analyse(void (*build)(struct flow_ctx *), const char *creds_text,
+				 struct cap_analyzer_stats *st)
+{
+	char *mem = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&mem, &len);
+	struct flow_ctx fc = { .ctl = { "127.0.0.1", 5070 }, .phone = { "127.0.0.2", 5060 },
+			       .phone_http = { "127.0.0.2", 40000 }, .web = { "127.0.0.1", 8080 },
+			       .t = 1700000000LL * 1000000 };
+	cr_assert_eq(pcapw_open_stream(&fc.w, f), 0);
+	build(&fc);
+	pcapw_close(fc.w);
+	fclose(f);
+	struct rules_credential *c = NULL;
+	size_t n = 0, bad;
+	if (creds_text)
+		cr_assert_eq(cap_creds_parse((const uint8_t *)creds_text, strlen(creds_text), &c, &n,
+					     &bad), 0);
+	struct xs_result *r;
+	cr_assert_eq(xs_result_new(&r, XS_SOURCE_CAPTURE), 0);
+	struct cap_analyzer *a;
+	struct cap_analyzer_opts o = { .creds = c, .n_creds = n };
+	cr_assert_eq(cap_analyzer_new(&a, r, &o), 0);
+	char err[256];
+	FILE *in = fmemopen(mem, len, "rb");
+	cr_assert_eq(cap_analyze_stream(a, in, "mem.pcap", err, sizeof err), 0, "%s", err);
+	cr_assert_eq(cap_analyzer_finish(a), 0);
+	if (st)
+		*st = *cap_analyzer_stats(a);
+	cap_analyzer_free(a);
+	cap_creds_free(c, n);
+	free(mem);
+	return r;
+}
+
+static void one_good_push(struct flow_ctx *fc)
+{
+	push(fc, 1, "pw", 50000);
+}
+
+static const struct xs_finding *finding(const struct xs_exchange *ex, const char *rule)
+{
+	for (size_t i = 0; i < ex->n_findings; i++)
+		if (!strcmp(ex->findings[i].rule, rule))
+			return &ex->findings[i];
+	return NULL;
+}
+
+Test(capture, exchange_built_and_judged)
+{
+	struct cap_analyzer_stats st;
+	struct xs_result *r = analyse(one_good_push, "100:xscert.test:pw\n", &st);
+	cr_assert_eq(r->n_exchanges, 1);
+	const struct xs_exchange *ex = r->exchanges[0];
+	cr_assert_eq(ex->n_msgs, 5, "%zu", ex->n_msgs);
+	cr_assert_eq(ex->i_notify, 0);
+	cr_assert_eq(ex->i_challenge, 2);
+	cr_assert_eq(ex->i_retry, 3);
+	cr_assert_eq(ex->i_final, 4);
+	cr_assert_eq(ex->msgs[0]->dir, XS_DIR_TO_PHONE);
+	cr_assert_eq(ex->msgs[2]->dir, XS_DIR_FROM_PHONE);
+	cr_assert_eq(ex->n_http, 1);
+	cr_assert_str_eq(ex->http[0].url, URL);
+	cr_assert_eq(ex->intent, XS_AUTH_CORRECT);
+	cr_assert_eq(r->n_devices, 1);
+	cr_assert_str_eq(r->devices[0].model, "SPA504G");
+	cr_assert_str_eq(ex->device_id, r->devices[0].id);
+	cr_assert_eq(st.digest_logins, 1);
+	const struct xs_finding *f = finding(ex, "XS-DIG-01");
+	cr_assert_not_null(f);
+	cr_assert_eq(f->verdict, XS_PASS, "%s", f->detail);
+	xs_result_free(r);
+
+	/* without credentials XS-DIG-01 is skip, never pass; the intent is unknown */
+	r = analyse(one_good_push, NULL, NULL);
+	ex = r->exchanges[0];
+	cr_assert_eq(ex->intent, XS_AUTH_UNKNOWN);
+	cr_assert_eq(finding(ex, "XS-DIG-01")->verdict, XS_SKIP);
+	xs_result_free(r);
+
+	/* a realm we do not know for that user */
+	r = analyse(one_good_push, "100:other:pw\n", NULL);
+	cr_assert_eq(r->exchanges[0]->intent, XS_AUTH_WRONG_REALM);
+	xs_result_free(r);
+}
+
+static void wrong_password_push(struct flow_ctx *fc)
+{
+	push(fc, 1, "not-pw", -1);
+}
+
+Test(capture, wrong_password_inferred)
+{
+	struct xs_result *r = analyse(wrong_password_push, "100::pw\n", NULL);
+	cr_assert_eq(r->n_exchanges, 1);
+	cr_assert_eq(r->exchanges[0]->intent, XS_AUTH_WRONG_PASSWORD);
+	cr_assert_eq(r->exchanges[0]->n_http, 0);
+	xs_result_free(r);
+}
+
+static void late_fetch_push(struct flow_ctx *fc)
+{
+	push(fc, 1, "pw", 15000000); /* 15 s: outside the default 10 s window */
+}
+
+Test(capture, fetch_outside_window_not_linked)
+{
+	struct xs_result *r = analyse(late_fetch_push, NULL, NULL);
+	cr_assert_eq(r->n_exchanges, 1);
+	cr_assert_eq(r->exchanges[0]->n_http, 0);
+	xs_result_free(r);
+}
+
+static void other_events(struct flow_ctx *fc)
+{
+	sip_send(fc, true, "NOTIFY sip:100@127.0.0.2 SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKx\r\n"
+			   "Call-ID: dlg@test\r\nCSeq: 1 NOTIFY\r\nEvent: dialog\r\n"
+			   "Content-Length: 0\r\n\r\n");
+	sip_send(fc, false, "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKx\r\n"
+			    "Call-ID: dlg@test\r\nCSeq: 1 NOTIFY\r\nContent-Length: 0\r\n\r\n");
+}
+
+Test(capture, other_notify_events_ignored)
+{
+	struct xs_result *r = analyse(other_events, NULL, NULL);
+	cr_assert_eq(r->n_exchanges, 0);
+	xs_result_free(r);
+}
+
+static void many_pushes(struct flow_ctx *fc)
+{
+	for (int i = 0; i < (int)CAP_KEEP_FULL + 30; i++)
+		push(fc, i, "pw", 50000);
+}
+
+Test(capture, exchanges_past_the_cap_are_folded)
+{
+	struct cap_analyzer_stats st;
+	struct xs_result *r = analyse(many_pushes, "100::pw\n", &st);
+	cr_assert_eq(st.exchanges, CAP_KEEP_FULL + 30);
+	cr_assert_eq(st.folded + r->n_exchanges - 1, st.exchanges, "%zu kept, %llu folded",
+		     r->n_exchanges, (unsigned long long)st.folded);
+	const struct xs_exchange *last = r->exchanges[r->n_exchanges - 1];
+	cr_assert_str_eq(last->id, "e-folded");
+	cr_assert_gt(last->n_findings, 0);
+	xs_result_free(r);
+}

@@ -1,0 +1,618 @@
+/* SPDX-License-Identifier: MIT */
+/* test-phone.c — the emulator's handler: challenge, verification, rejections, retransmissions, quirks. */
+#include "harness/digest/digest.h"
+#include "harness/phone/phone.h"
+#include "harness/sip/sipmsg.h"
+#include "harness/sip/transport.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define USER "159"
+#define PASS "s3cret-Pa55"
+#define REALM "xscert"
+#define T0 1700000000000000ll /* now, in microseconds */
+#define RURI "sip:159@127.0.0.1:5060"
+#define URL_BODY "http://127.0.0.1:8080/service.xml"
+
+static const uint8_t secret_a[PHONE_SECRET_LEN] = { 1, 2, 3 };
+static const uint8_t secret_b[PHONE_SECRET_LEN] = { 9, 9, 9 };
+
+/* Events captured for assertions. */
+static struct xs_buf events;
+static void on_event(void *ctx, const char *line)
+{
+	(void)ctx;
+	xs_buf_puts(&events, line);
+	xs_buf_puts(&events, "\n");
+}
+
+static struct phone *make_phone(const char *profile, const uint8_t *secret, const char *const *quirks)
+{
+	struct phone_config cfg = {
+		.profile = fw_profile_find(profile),
+		.user = USER, .password = PASS, .realm = REALM,
+		.nonce_ttl_s = 30, .nonce_secret = secret, .rng_seed = 42,
+		.on_event = on_event,
+	};
+	cr_assert_not_null(cfg.profile, "profile %s", profile);
+	for (size_t i = 0; quirks && quirks[i]; i++)
+		cr_assert_eq(phone_quirk_parse(quirks[i], &cfg.quirks), 0, "quirk %s", quirks[i]);
+	struct phone *ph = NULL;
+	cr_assert_eq(phone_new(&ph, &cfg), 0);
+	return ph;
+}
+
+struct req {
+	const char *method, *ruri, *event, *body, *auth, *branch, *call_id;
+	unsigned cseq;
+};
+
+static char *build(const struct req *r)
+{
+	struct xs_buf b = { 0 };
+	const char *body = r->body ? r->body : "";
+	const char *method = r->method ? r->method : "NOTIFY";
+	xs_buf_printf(&b,
+		      "%s %s SIP/2.0\r\n"
+		      "Via: SIP/2.0/UDP 127.0.0.1:5070;branch=%s;rport\r\n"
+		      "From: <sip:ctl@127.0.0.1>;tag=from1\r\n"
+		      "To: <sip:159@127.0.0.1>\r\n"
+		      "Call-ID: %s\r\n"
+		      "CSeq: %u %s\r\n"
+		      "Max-Forwards: 70\r\n",
+		      method, r->ruri ? r->ruri : RURI, r->branch ? r->branch : "z9hG4bK-1",
+		      r->call_id ? r->call_id : "call-1@test", r->cseq ? r->cseq : 1, method);
+	if (r->event)
+		xs_buf_printf(&b, "Event: %s\r\n", r->event);
+	if (r->auth)
+		xs_buf_printf(&b, "Authorization: %s\r\n", r->auth);
+	xs_buf_printf(&b, "Content-Type: text/plain\r\nContent-Length: %zu\r\n\r\n%s", strlen(body), body);
+	size_t len;
+	return xs_buf_steal(&b, &len);
+}
+
+static void handle_at(struct phone *ph, const struct req *r, int64_t now, struct phone_out *out)
+{
+	char *msg = build(r);
+	struct phone_req_info info = { .tp = XS_TP_UDP, .now_us = now };
+	snprintf(info.src.addr, sizeof info.src.addr, "127.0.0.1");
+	info.src.port = 5070;
+	cr_assert_eq(phone_handle(ph, (const uint8_t *)msg, strlen(msg), &info, out), 0);
+	free(msg);
+}
+
+static struct sip_msg *parse_resp(const struct phone_out *out)
+{
+	struct sip_msg *m = NULL;
+	cr_assert_gt(out->resp.len, 0);
+	cr_assert_eq(sip_msg_parse(&m, out->resp.p, out->resp.len), 0);
+	return m;
+}
+
+static struct digest_challenge get_challenge(const struct phone_out *out)
+{
+	struct sip_msg *m = parse_resp(out);
+	struct xs_span v;
+	cr_assert_eq(m->status, 401);
+	cr_assert_eq(sip_msg_header(m, "WWW-Authenticate", 0, false, &v), 0);
+	struct digest_challenge ch[2];
+	size_t n = 0;
+	struct digest_error de;
+	cr_assert_eq(digest_challenge_parse(v.p, v.len, ch, 2, &n, &de), 1);
+	sip_msg_free(m);
+	return ch[0];
+}
+
+struct cred_opts {
+	const char *user, *pass, *realm, *uri;
+	uint32_t nc;
+	enum digest_alg alg;
+};
+
+/* An Authorization value answering ch, with fields overridden to test rejections. */
+static char *answer(const struct digest_challenge *ch0, const struct cred_opts *o, const char *body)
+{
+	struct digest_challenge ch = *ch0;
+	if (o->realm)
+		snprintf(ch.realm, sizeof ch.realm, "%s", o->realm);
+	if (o->alg != DIGEST_MD5) {
+		ch.algorithm = o->alg;
+		ch.has_algorithm = true;
+	}
+	struct digest_credentials cr;
+	cr_assert_eq(digest_answer(&ch, o->user ? o->user : USER, o->pass ? o->pass : PASS, "NOTIFY",
+				   o->uri ? o->uri : RURI, xs_span_str(body), "0a4f113b",
+				   o->nc ? o->nc : 1, &cr), 0);
+	struct xs_buf b = { 0 };
+	cr_assert_eq(digest_credentials_format(&cr, &b), 0);
+	size_t len;
+	return xs_buf_steal(&b, &len);
+}
+
+/* One whole exchange: NOTIFY, 401, NOTIFY with credentials; out holds the last answer. */
+static struct digest_challenge exchange(struct phone *ph, const struct cred_opts *o, const char *body,
+					int64_t retry_at, struct phone_out *out)
+{
+	struct req r = { .event = "XML-Service", .body = body, .branch = "z9hG4bK-a", .cseq = 1 };
+	handle_at(ph, &r, T0, out);
+	cr_assert_eq(out->status, 401);
+	struct digest_challenge ch = get_challenge(out);
+	phone_out_reset(out);
+	char *auth = answer(&ch, o, body);
+	r.auth = auth;
+	r.branch = "z9hG4bK-b";
+	r.cseq = 2;
+	handle_at(ph, &r, retry_at, out);
+	free(auth);
+	return ch;
+}
+
+static void teardown(void)
+{
+	cr_assert_null(memmem(events.p ? (const char *)events.p : "", events.len, PASS, strlen(PASS)),
+		       "the password appeared in an event");
+	xs_buf_reset(&events);
+}
+
+TestSuite(phone, .fini = teardown);
+
+Test(phone, challenges_without_credentials)
+{
+	struct phone *ph = make_phone("spa504g-7.6.2", secret_a, NULL);
+	struct phone_out out = { 0 };
+	struct req r = { .event = "XML-Service", .body = URL_BODY };
+	handle_at(ph, &r, T0, &out);
+	cr_assert_eq(out.auth, PHONE_AUTH_CHALLENGED);
+	cr_assert_eq(out.n_fetch, 0);
+	struct digest_challenge ch = get_challenge(&out);
+	cr_assert_str_eq(ch.realm, REALM);
+	cr_assert_eq(ch.qop_mask, DIGEST_QOP_MASK(DIGEST_QOP_AUTH));
+	cr_assert_eq(ch.algorithm, DIGEST_MD5);
+	cr_assert_not(ch.stale);
+	cr_assert_eq(strlen(ch.nonce), 54);
+
+	struct sip_msg *m = parse_resp(&out);
+	struct xs_span v;
+	cr_assert_eq(sip_msg_header(m, "Via", 0, false, &v), 0);
+	cr_assert(xs_span_eq_str(v, "SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-1;rport"));
+	cr_assert(xs_span_eq_str(m->call_id, "call-1@test"));
+	cr_assert(xs_span_eq_str(m->from_tag, "from1"));
+	cr_assert_eq(m->to_tag.len, 16);
+	cr_assert_eq(m->cseq, 1);
+	cr_assert_str_eq(m->cseq_method, "NOTIFY");
+	cr_assert_eq(sip_msg_header(m, "Server", 0, false, &v), 0);
+	cr_assert(xs_span_eq_str(v, "Cisco/SPA504G-7.6.2c"));
+	sip_msg_free(m);
+	cr_assert_not_null(strstr((const char *)events.p, "\"event\":\"challenge sent\""));
+	phone_out_reset(&out);
+	phone_free(ph);
+}
+
+Test(phone, nonces_differ_per_challenge)
+{
+	struct phone *ph = make_phone("spa504g-7.6.2", secret_a, NULL);
+	struct phone_out a = { 0 }, b = { 0 };
+	struct req r = { .event = "XML-Service", .branch = "z9hG4bK-x" };
+	handle_at(ph, &r, T0, &a);
+	r.branch = "z9hG4bK-y";
+	handle_at(ph, &r, T0, &b);
+	struct digest_challenge ca = get_challenge(&a), cb = get_challenge(&b);
+	cr_assert_str_neq(ca.nonce, cb.nonce);
+	phone_out_reset(&a);
+	phone_out_reset(&b);
+	phone_free(ph);
+}
+
+Test(phone, accepts_right_credentials_and_fetches)
+{
+	struct phone *ph = make_phone("spa504g-7.6.2", secret_a, NULL);
+	struct phone_out out = { 0 };
+	struct cred_opts o = { 0 };
+	exchange(ph, &o, URL_BODY, T0 + 1000000, &out);
+	cr_assert_eq(out.status, 200);
+	cr_assert_eq(out.auth, PHONE_AUTH_OK);
+	cr_assert_eq(out.n_fetch, 1);
+	cr_assert_str_eq(out.fetch[0].url, URL_BODY);
+	cr_assert_not_null(strstr((const char *)events.p, "\"event\":\"auth accepted\""));
+	phone_out_reset(&out);
+	phone_free(ph);
+}
+
+struct reject_case {
+	const char *name;
+	struct cred_opts o;
+	int64_t delay_us;
+	enum phone_auth want;
+};
+
+Test(phone, rejects_each_wrong_credential)
+{
+	static const struct reject_case cases[] = {
+		{ "wrong password", { .pass = "nope" }, 0, PHONE_AUTH_WRONG_PASSWORD },
+		{ "wrong user", { .user = "160" }, 0, PHONE_AUTH_WRONG_USER },
+		{ "wrong realm", { .realm = "other" }, 0, PHONE_AUTH_WRONG_REALM },
+		{ "uri of another phone", { .uri = "sip:160@127.0.0.1:5060" }, 0, PHONE_AUTH_URI_MISMATCH },
+		{ "algorithm not offered", { .alg = DIGEST_SHA256 }, 0, PHONE_AUTH_ALGORITHM },
+		{ "stale nonce", { 0 }, 31000000, PHONE_AUTH_STALE_NONCE },
+	};
+	for (size_t i = 0; i < XS_ARRAY_SIZE(cases); i++) {
+		struct phone *ph = make_phone("spa504g-7.6.2", secret_a, NULL);
+		struct phone_out out = { 0 };
+		exchange(ph, &cases[i].o, URL_BODY, T0 + cases[i].delay_us, &out);
+		cr_expect_eq(out.auth, cases[i].want, "%s: got %s", cases[i].name,
+			     phone_auth_name(out.auth));
+		cr_expect_eq(out.status, 401, "%s", cases[i].name);
+		cr_expect_eq(out.n_fetch, 0, "%s", cases[i].name);
+		struct digest_challenge ch = get_challenge(&out);
+		cr_expect_eq(ch.stale, cases[i].want == PHONE_AUTH_STALE_NONCE, "%s stale", cases[i].name);
+		char want[64];
+		snprintf(want, sizeof want, "\"reason\":\"%s\"", phone_auth_name(cases[i].want));
+		cr_expect_not_null(strstr((const char *)events.p, want), "%s: no event %s", cases[i].name, want);
+		phone_out_reset(&out);
+		phone_free(ph);
+	}
+}
+
+Test(phone, rejects_nonce_from_another_run)
+{
+	struct phone *other = make_phone("spa504g-7.6.2", secret_b, NULL);
+	struct phone *ph = make_phone("spa504g-7.6.2", secret_a, NULL);
+	struct phone_out out = { 0 };
+	struct req r = { .event = "XML-Service", .body = URL_BODY };
+	handle_at(other, &r, T0, &out);
+	struct digest_challenge ch = get_challenge(&out);
+	phone_out_reset(&out);
+	struct cred_opts o = { 0 };
+	char *auth = answer(&ch, &o, URL_BODY);
+	r.auth = auth;
+	r.branch = "z9hG4bK-2";
+	handle_at(ph, &r, T0, &out);
+	cr_assert_eq(out.auth, PHONE_AUTH_FOREIGN_NONCE);
+	cr_assert_eq(out.status, 401);
+	/* a made-up nonce of the right shape is foreign too */
+	phone_out_reset(&out);
+	memset(ch.nonce, 'A', 54);
+	free(auth);
+	auth = answer(&ch, &o, URL_BODY);
+	r.auth = auth;
+	r.branch = "z9hG4bK-3";
+	handle_at(ph, &r, T0, &out);
+	cr_assert_eq(out.auth, PHONE_AUTH_FOREIGN_NONCE);
+	free(auth);
+	phone_out_reset(&out);
+	phone_free(ph);
+	phone_free(other);
+}
+
+/* The same nonce and nc in a new transaction: a replay. nc+1 is fine. */
+static void replay_case(const char *const *quirks, enum phone_auth want_second)
+{
+	struct phone *ph = make_phone("spa504g-7.6.2", secret_a, quirks);
+	struct phone_out out = { 0 };
+	struct cred_opts o = { 0 };
+	struct digest_challenge ch = exchange(ph, &o, URL_BODY, T0, &out);
+	cr_assert_eq(out.auth, PHONE_AUTH_OK);
+	phone_out_reset(&out);
+	char *auth = answer(&ch, &o, URL_BODY);
+	struct req r = { .event = "XML-Service", .body = URL_BODY, .auth = auth, .branch = "z9hG4bK-c", .cseq = 3 };
+	handle_at(ph, &r, T0, &out);
+	cr_assert_eq(out.auth, want_second, "got %s", phone_auth_name(out.auth));
+	free(auth);
+	phone_out_reset(&out);
+	o.nc = 2;
+	auth = answer(&ch, &o, URL_BODY);
+	r.auth = auth;
+	r.branch = "z9hG4bK-d";
+	r.cseq = 4;
+	handle_at(ph, &r, T0, &out);
+	cr_assert_eq(out.auth, PHONE_AUTH_OK);
+	free(auth);
+	phone_out_reset(&out);
+	phone_free(ph);
+}
+
+Test(phone, rejects_replayed_nc)
+{
+	replay_case(NULL, PHONE_AUTH_REPLAYED_NC);
+}
+
+Test(phone, quirk_accept_replay)
+{
+	static const char *const q[] = { "accept-replay", NULL };
+	replay_case(q, PHONE_AUTH_OK);
+	cr_assert_not_null(strstr((const char *)events.p, "\"quirk\":\"accept-replay\""));
+}
+
+Test(phone, retransmission_same_answer_acted_on_once)
+{
+	struct phone *ph = make_phone("spa504g-7.6.2", secret_a, NULL);
+	struct phone_out out = { 0 }, again = { 0 };
+	struct cred_opts o = { 0 };
+	struct digest_challenge ch = exchange(ph, &o, URL_BODY, T0, &out);
+	cr_assert_eq(out.n_fetch, 1);
+	char *auth = answer(&ch, &o, URL_BODY);
+	struct req r = { .event = "XML-Service", .body = URL_BODY, .auth = auth, .branch = "z9hG4bK-b", .cseq = 2 };
+	handle_at(ph, &r, T0 + 500000, &again);
+	cr_assert(again.retransmission);
+	cr_assert_eq(again.n_fetch, 0);
+	cr_assert_eq(again.status, 200);
+	cr_assert_eq(again.resp.len, out.resp.len);
+	cr_assert_eq(memcmp(again.resp.p, out.resp.p, out.resp.len), 0);
+	/* the first 401 is answered again too, with the same nonce */
+	phone_out_reset(&again);
+	struct req first = { .event = "XML-Service", .body = URL_BODY, .branch = "z9hG4bK-a", .cseq = 1 };
+	handle_at(ph, &first, T0 + 500000, &again);
+	cr_assert(again.retransmission);
+	cr_assert_str_eq(get_challenge(&again).nonce, ch.nonce);
+	free(auth);
+	phone_out_reset(&out);
+	phone_out_reset(&again);
+	phone_free(ph);
+}
+
+struct status_case {
+	struct req r;
+	int want;
+};
+
+Test(phone, methods_and_events)
+{
+	static const struct status_case cases[] = {
+		{ { .method = "OPTIONS" }, 200 },
+		{ { .event = "presence" }, 489 },
+		{ { .event = NULL }, 489 },
+		{ { .event = "resync" }, 401 },       /* spa504g-7.6.2 challenges resync */
+		{ { .method = "INVITE" }, 405 },
+		{ { .method = "SUBSCRIBE" }, 405 },
+		{ { .method = "FROBNICATE" }, 501 },
+	};
+	struct phone *ph = make_phone("spa504g-7.6.2", secret_a, NULL);
+	for (size_t i = 0; i < XS_ARRAY_SIZE(cases); i++) {
+		struct phone_out out = { 0 };
+		struct req r = cases[i].r;
+		char branch[32];
+		snprintf(branch, sizeof branch, "z9hG4bK-m%zu", i);
+		r.branch = branch;
+		handle_at(ph, &r, T0, &out);
+		cr_expect_eq(out.status, cases[i].want, "case %zu: %d", i, out.status);
+		phone_out_reset(&out);
+	}
+	phone_free(ph);
+}
+
+Test(phone, broken_messages_dropped_or_400)
+{
+	static const char *const dropped[] = {
+		"", "garbage", "NOTIFY sip:a SIP/2.0\r\n",            /* no blank line */
+		"SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nCall-ID: x\r\nCSeq: 1 NOTIFY\r\n\r\n",
+		"NOTIFY sip:159@h SIP/2.0\r\nCall-ID: x\r\nCSeq: 1 NOTIFY\r\n\r\n", /* no Via */
+	};
+	struct phone *ph = make_phone("spa504g-7.6.2", secret_a, NULL);
+	struct phone_req_info info = { .tp = XS_TP_UDP, .now_us = T0 };
+	for (size_t i = 0; i < XS_ARRAY_SIZE(dropped); i++) {
+		struct phone_out out = { 0 };
+		cr_assert_eq(phone_handle(ph, (const uint8_t *)dropped[i], strlen(dropped[i]), &info, &out), 0);
+		cr_expect(out.dropped, "case %zu", i);
+		cr_expect_eq(out.resp.len, 0, "case %zu", i);
+		phone_out_reset(&out);
+	}
+	/* the Cisco KB sample: CSeq method INVITE on a NOTIFY, no sip: scheme in From */
+	const char *kb = "NOTIFY sip:159@192.168.1.10 5060 SIP/2.0\r\n"
+			 "Via: SIP/2.0/UDP 192.168.1.2:5060;branch=z9hG4bK-kb\r\n"
+			 "From: <159@192.168.1.2>;tag=1\r\nTo: <sip:159@192.168.1.10>\r\n"
+			 "Call-ID: kb@1\r\nCSeq: 1 INVITE\r\nEvent: XML-Service\r\nContent-Length: 0\r\n\r\n";
+	struct phone_out out = { 0 };
+	cr_assert_eq(phone_handle(ph, (const uint8_t *)kb, strlen(kb), &info, &out), 0);
+	cr_expect(out.dropped || out.status == 400, "KB sample: status %d", out.status);
+	phone_out_reset(&out);
+	phone_free(ph);
+}
+
+struct body_case {
+	const char *profile, *body;
+	size_t want_fetch;
+	const char *want_url;
+};
+
+Test(phone, body_per_profile)
+{
+	static const struct body_case cases[] = {
+		{ "spa504g-7.6.2", URL_BODY, 1, URL_BODY },
+		{ "spa504g-7.6.2", URL_BODY "\r\n", 1, URL_BODY "\r\n" }, /* exact bytes: the fetch fails */
+		{ "spa504g-7.6.2", "<CiscoIPPhoneExecute><ExecuteItem URL=\"" URL_BODY "\"/></CiscoIPPhoneExecute>", 0, NULL },
+		{ "spa504g-7.4.3", "<CiscoIPPhoneExecute><ExecuteItem Priority=\"0\" URL=\"" URL_BODY "\"/></CiscoIPPhoneExecute>", 1, URL_BODY },
+		{ "mpp-8851-11.3.7", "<CiscoIPPhoneExecute><ExecuteItem URL=\"http://a/1\"/><ExecuteItem URL=\"http://a/2\"/></CiscoIPPhoneExecute>", 2, "http://a/1" },
+		{ "mpp-8851-11.3.7", "<CiscoIPPhoneExecute><ExecuteItem URL=\"http://a/1\"/><ExecuteItem URL=\"http://a/2\"/>"
+				     "<ExecuteItem URL=\"http://a/3\"/><ExecuteItem URL=\"http://a/4\"/></CiscoIPPhoneExecute>", 0, NULL },
+		{ "mpp-8851-11.3.7", "<CiscoIPPhoneExecute><ExecuteItem Priority=\"7\" URL=\"http://a/1\"/></CiscoIPPhoneExecute>", 0, NULL },
+		{ "mpp-8851-11.3.7", "<CiscoIPPhoneText><Text>hi</Text></CiscoIPPhoneText>", 0, NULL },
+		{ "spa504g-7.6.2", "", 0, NULL },
+	};
+	for (size_t i = 0; i < XS_ARRAY_SIZE(cases); i++) {
+		struct phone *ph = make_phone(cases[i].profile, secret_a, NULL);
+		struct phone_out out = { 0 };
+		struct cred_opts o = { 0 };
+		exchange(ph, &o, cases[i].body, T0, &out);
+		cr_expect_eq(out.status, 200, "case %zu", i);
+		cr_expect_eq(out.n_fetch, cases[i].want_fetch, "case %zu: %zu fetches", i, out.n_fetch);
+		if (cases[i].want_url && out.n_fetch)
+			cr_expect_str_eq(out.fetch[0].url, cases[i].want_url, "case %zu", i);
+		phone_out_reset(&out);
+		phone_free(ph);
+	}
+}
+
+struct quirk_case {
+	const char *quirk;
+	struct cred_opts o;
+	int64_t delay_us;
+	enum phone_auth want_auth;
+	int want_status;
+	size_t want_fetch;
+};
+
+/* Each quirk makes the phone fail a rule: the exchange ends as the quirk says. */
+Test(phone, quirks_change_the_outcome)
+{
+	static const struct quirk_case cases[] = {
+		{ "accept-any-password", { .pass = "nope" }, 0, PHONE_AUTH_OK, 200, 1 },
+		{ "ignore-stale", { 0 }, 120000000, PHONE_AUTH_OK, 200, 1 },
+		{ "wrong-realm-accepted", { .realm = "other" }, 0, PHONE_AUTH_OK, 200, 1 },
+		{ "no-fetch", { 0 }, 0, PHONE_AUTH_OK, 200, 0 },
+		{ "fetch-twice", { 0 }, 0, PHONE_AUTH_OK, 200, 2 },
+		{ "no-qop", { 0 }, 0, PHONE_AUTH_OK, 200, 1 },
+		{ "static-nonce", { 0 }, 0, PHONE_AUTH_OK, 200, 1 },
+		{ "delay:50", { 0 }, 0, PHONE_AUTH_OK, 200, 1 },
+	};
+	for (size_t i = 0; i < XS_ARRAY_SIZE(cases); i++) {
+		static const char *q[2];
+		q[0] = cases[i].quirk;
+		struct phone *ph = make_phone("spa504g-7.6.2", secret_a, q);
+		struct phone_out out = { 0 };
+		exchange(ph, &cases[i].o, URL_BODY, T0 + cases[i].delay_us, &out);
+		cr_expect_eq(out.auth, cases[i].want_auth, "%s: %s", cases[i].quirk, phone_auth_name(out.auth));
+		cr_expect_eq(out.status, cases[i].want_status, "%s", cases[i].quirk);
+		cr_expect_eq(out.n_fetch, cases[i].want_fetch, "%s", cases[i].quirk);
+		phone_out_reset(&out);
+		phone_free(ph);
+	}
+}
+
+Test(phone, quirk_no_auth_and_no_qop_challenge)
+{
+	static const char *const noauth[] = { "no-auth", NULL };
+	struct phone *ph = make_phone("spa504g-7.6.2", secret_a, noauth);
+	struct phone_out out = { 0 };
+	struct req r = { .event = "XML-Service", .body = URL_BODY };
+	handle_at(ph, &r, T0, &out);
+	cr_assert_eq(out.status, 200);
+	cr_assert_eq(out.auth, PHONE_AUTH_SKIPPED);
+	cr_assert_eq(out.n_fetch, 1);
+	phone_out_reset(&out);
+	phone_free(ph);
+
+	static const char *const noqop[] = { "no-qop", NULL };
+	ph = make_phone("spa504g-7.6.2", secret_a, noqop);
+	handle_at(ph, &r, T0, &out);
+	struct digest_challenge ch = get_challenge(&out);
+	cr_assert_eq(ch.qop_mask, 0);
+	cr_assert_not(ch.has_qop);
+	phone_out_reset(&out);
+	phone_free(ph);
+}
+
+Test(phone, quirk_static_nonce_repeats)
+{
+	static const char *const q[] = { "static-nonce", NULL };
+	struct phone *ph = make_phone("spa504g-7.6.2", secret_a, q);
+	struct phone_out a = { 0 }, b = { 0 };
+	struct req r = { .event = "XML-Service", .branch = "z9hG4bK-x" };
+	handle_at(ph, &r, T0, &a);
+	r.branch = "z9hG4bK-y";
+	handle_at(ph, &r, T0 + 5000000, &b);
+	cr_assert_str_eq(get_challenge(&a).nonce, get_challenge(&b).nonce);
+	phone_out_reset(&a);
+	phone_out_reset(&b);
+	phone_free(ph);
+}
+
+Test(phone, quirk_drop_delay_bad_via)
+{
+	static const char *const drop[] = { "drop:100", NULL };
+	struct phone *ph = make_phone("spa504g-7.6.2", secret_a, drop);
+	struct phone_out out = { 0 };
+	struct req r = { .method = "OPTIONS" };
+	handle_at(ph, &r, T0, &out);
+	cr_assert(out.dropped);
+	cr_assert_eq(out.resp.len, 0);
+	phone_out_reset(&out);
+	phone_free(ph);
+
+	static const char *const delay[] = { "delay:250", NULL };
+	ph = make_phone("spa504g-7.6.2", secret_a, delay);
+	handle_at(ph, &r, T0, &out);
+	cr_assert_eq(out.status, 200);
+	cr_assert_eq(out.delay_ms, 250);
+	phone_out_reset(&out);
+	phone_free(ph);
+
+	static const char *const badvia[] = { "bad-via", NULL };
+	ph = make_phone("spa504g-7.6.2", secret_a, badvia);
+	handle_at(ph, &r, T0, &out);
+	struct sip_msg *m = parse_resp(&out);
+	cr_assert(!xs_span_eq_str(m->via_branch, "z9hG4bK-1"));
+	sip_msg_free(m);
+	phone_out_reset(&out);
+	phone_free(ph);
+}
+
+Test(phone, quirk_hang_on_substring)
+{
+	static const char *const q[] = { "hang-on:BOOM", NULL };
+	struct phone *ph = make_phone("spa504g-7.6.2", secret_a, q);
+	struct phone_out out = { 0 };
+	struct cred_opts o = { 0 };
+	exchange(ph, &o, "http://127.0.0.1/BOOM", T0, &out);
+	cr_assert(out.dropped);
+	cr_assert_eq(out.resp.len, 0);
+	phone_out_reset(&out);
+	struct req r = { .method = "OPTIONS", .branch = "z9hG4bK-after" };
+	handle_at(ph, &r, T0, &out);
+	cr_assert(out.dropped, "a hung phone answers nothing");
+	phone_out_reset(&out);
+	phone_free(ph);
+}
+
+struct quirk_spec {
+	const char *spec;
+	int want;
+};
+
+Test(phone, quirk_parse)
+{
+	static const struct quirk_spec cases[] = {
+		{ "no-auth", 0 }, { "static-nonce", 0 }, { "no-qop", 0 }, { "accept-any-password", 0 },
+		{ "accept-replay", 0 }, { "ignore-stale", 0 }, { "wrong-realm-accepted", 0 },
+		{ "no-fetch", 0 }, { "fetch-twice", 0 }, { "drop:0", 0 }, { "drop:100", 0 },
+		{ "delay:10", 0 }, { "bad-via", 0 }, { "hang-on:x", 0 },
+		{ "drop", -EINVAL }, { "drop:101", -EINVAL }, { "drop:-1", -EINVAL }, { "drop:1x", -EINVAL },
+		{ "delay:", -EINVAL }, { "delay:60001", -EINVAL }, { "no-auth:1", -EINVAL },
+		{ "hang-on:", -EINVAL }, { "bogus", -EINVAL }, { "", -EINVAL },
+	};
+	for (size_t i = 0; i < XS_ARRAY_SIZE(cases); i++) {
+		struct phone_quirks q = { 0 };
+		cr_expect_eq(phone_quirk_parse(cases[i].spec, &q), cases[i].want, "%s", cases[i].spec);
+	}
+}
+
+struct frame_case {
+	const char *in;
+	int want;
+	size_t skip, len;
+};
+
+Test(phone, transport_framing)
+{
+	static const struct frame_case cases[] = {
+		{ "OPTIONS sip:a SIP/2.0\r\nContent-Length: 3\r\n\r\nabcXYZ", 1, 0, 47 },
+		{ "\r\n\r\nOPTIONS sip:a SIP/2.0\r\nl: 0\r\n\r\n", 1, 4, 31 },
+		{ "OPTIONS sip:a SIP/2.0\r\nContent-Length: 10\r\n\r\nabc", 0, 0, 0 },
+		{ "OPTIONS sip:a SIP/2.0\r\nContent-Length: 1", 0, 0, 0 },
+		{ "OPTIONS sip:a SIP/2.0\r\nContent-Length: x\r\n\r\n", -EBADMSG, 0, 0 },
+		{ "OPTIONS sip:a SIP/2.0\r\nl: 1\r\nContent-Length: 2\r\n\r\nab", -EBADMSG, 0, 0 },
+		{ "OPTIONS sip:a SIP/2.0\r\nContent-Length: 99999999\r\n\r\n", -E2BIG, 0, 0 },
+		{ "OPTIONS sip:a SIP/2.0\r\n\r\n", 1, 0, 25 },
+	};
+	for (size_t i = 0; i < XS_ARRAY_SIZE(cases); i++) {
+		size_t skip = 99, len = 99;
+		int r = sip_frame((const uint8_t *)cases[i].in, strlen(cases[i].in), &skip, &len);
+		cr_expect_eq(r, cases[i].want, "case %zu: %d", i, r);
+		if (r == 1) {
+			cr_expect_eq(skip, cases[i].skip, "case %zu skip", i);
+			cr_expect_eq(len, cases[i].len, "case %zu len %zu", i, len);
+		}
+	}
+}
