@@ -17,7 +17,8 @@ static const struct sc_vars vars = {
 	.user = "159", .host = "127.0.0.1:5060", .scenario = "fuzz", .step = "1",
 };
 
-static void expand(const char *tmpl, size_t len)
+/* checked: the template came from a loaded scenario, whose variables were checked */
+static void expand(const char *tmpl, size_t len, bool checked)
 {
 	struct xs_buf out = { 0 };
 	int rc;
@@ -25,7 +26,7 @@ static void expand(const char *tmpl, size_t len)
 	if (!tmpl)
 		return;
 	rc = scenario_expand(tmpl, len, &vars, &out);
-	FUZZ_ASSERT(rc == 0 || rc == -ENOMEM);
+	FUZZ_ASSERT(rc == 0 || rc == -ENOMEM || (!checked && rc == -EINVAL));
 	xs_buf_reset(&out);
 }
 
@@ -41,8 +42,8 @@ static void check(const struct scenario *s)
 		FUZZ_ASSERT(st->auth < SC_AUTH_COUNT && sc_auth_name(st->auth) != NULL);
 		if (st->kind != SC_STEP_NOTIFY)
 			continue;
-		expand(st->event, st->event ? strlen(st->event) : 0);
-		expand(st->body, st->body_len);
+		expand(st->event, st->event ? strlen(st->event) : 0, true);
+		expand(st->body, st->body_len, true);
 	}
 }
 
@@ -71,6 +72,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	scenario_free(s);
 
 	/* the template language alone, on the raw bytes */
-	expand((const char *)data, size);
+	expand((const char *)data, size, false);
 	return 0;
 }

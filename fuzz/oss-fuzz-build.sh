@@ -9,7 +9,7 @@
 #                      (AFL++'s libAFLDriver.a, honggfuzz's ...)
 #   SRC                where the sources are checked out (default: this repository's parent)
 #   OUT                where the targets go (required)
-#   WORK               scratch space (default: $OUT/.xscert-build)
+#   WORK               scratch space (default: ${TMPDIR:-/tmp}/xscert-oss-fuzz)
 # Produces, per target: $OUT/fuzz-<target>, fuzz-<target>_seed_corpus.zip,
 # fuzz-<target>.dict and fuzz-<target>.options.
 #
@@ -17,10 +17,10 @@
 #   CC=clang CFLAGS="-fsanitize=address,fuzzer-no-link" LIB_FUZZING_ENGINE=-fsanitize=fuzzer \
 #     OUT=/tmp/out fuzz/oss-fuzz-build.sh
 #
-# How: meson builds the project's static libraries with $CFLAGS (so they carry
-# the coverage instrumentation) and the targets' objects with the replay
-# driver left out; each target is then linked here with $LIB_FUZZING_ENGINE,
-# as OSS-Fuzz requires (the engine's main, not ours).
+# How: meson builds the project's static libraries and the targets' objects
+# with $CFLAGS (so they carry the coverage instrumentation), as for the replay
+# build; each target's object is then linked here with $LIB_FUZZING_ENGINE
+# instead of the replay driver, as OSS-Fuzz requires (the engine's main).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -31,7 +31,7 @@ repo=$(cd "$here/.." && pwd)
 : "${CXX:=clang++}"
 : "${CFLAGS:=}"
 : "${LIB_FUZZING_ENGINE:=-fsanitize=fuzzer}"
-: "${WORK:=$OUT/.xscert-build}"
+: "${WORK:=${TMPDIR:-/tmp}/xscert-oss-fuzz}"
 mkdir -p "$OUT" "$WORK"
 build=$WORK/meson
 
@@ -65,11 +65,8 @@ for t in "${targets[@]}"; do
 done
 [ ${#enabled[@]} -gt 0 ] || { echo "oss-fuzz-build: no target to build" >&2; exit 1; }
 
-objs=()
-for t in "${enabled[@]}"; do
-  objs+=("fuzz/fuzz-$t.p/fuzz-$t.c.o" "fuzz/fuzz-$t.p/fuzz-util.c.o")
-done
-ninja -C "$build" "${objs[@]}" >/dev/null
+# Building the replay binaries builds the objects and every library they need.
+ninja -C "$build" "${enabled[@]/#/fuzz/fuzz-}" >/dev/null
 
 # Every internal static library, and every system library the project uses.
 mapfile -t libs < <(find "$build" -name 'libxs_*.a' -not -path '*/fuzz/*' | sort)
@@ -87,7 +84,11 @@ for t in "${enabled[@]}"; do
   cp "$here/$t.options" "$OUT/fuzz-$t.options"
   rm -f "$OUT/fuzz-${t}_seed_corpus.zip"
   if [ -d "$repo/corpus/$t" ]; then
-    (cd "$repo/corpus/$t" && zip -q -j "$OUT/fuzz-${t}_seed_corpus.zip" ./*)
+    if command -v zip >/dev/null; then
+      (cd "$repo/corpus/$t" && zip -q -j "$OUT/fuzz-${t}_seed_corpus.zip" ./*)
+    else
+      (cd "$repo/corpus/$t" && python3 -m zipfile -c "$OUT/fuzz-${t}_seed_corpus.zip" ./*)
+    fi
   fi
   echo "oss-fuzz-build: $OUT/fuzz-$t"
 done

@@ -35,7 +35,7 @@ static void e(struct xs_buf *o, const char *s)
 /* JSON for a <script type="application/json"> element: no '<', '>' or '&' left raw. */
 static int put_json(struct xs_buf *o, const json_t *j)
 {
-	char *s = json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII);
+	char *s = json_dumps(j, JSON_COMPACT); /* UTF-8 as is: the page is UTF-8 */
 	if (!s)
 		return -ENOMEM;
 	for (const char *p = s; *p; p++) {
@@ -417,10 +417,9 @@ static json_t *findings_json(const json_t *ex)
 		v[i] = json_array_get(fs, i); /* array elements are distinct objects in order */
 	qsort(v, n, sizeof *v, finding_cmp);
 	for (i = 0; i < n; i++)
-		if (json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:s?}", "r",
+		if (json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s?}", "r",
 							 rj_s(v[i], "rule"), "v",
-							 rj_s(v[i], "verdict"), "s",
-							 rj_s(v[i], "subject"), "d",
+							 rj_s(v[i], "verdict"), "d",
 							 rj_s(v[i], "detail"), "e",
 							 rj_str(v[i], "evidence"))) < 0)
 			goto oom;
@@ -443,9 +442,21 @@ static json_t *meta_json(const json_t *r, const json_t *ex, const json_t *dev)
 	xs_buf_reset(&b);
 	if (rj_str(ex, "scenario"))
 		json_array_append_new(m, json_pack("[s, s]", "Scenario", rj_str(ex, "scenario")));
-	if (rj_str(ex, "intent") && strcmp(rj_str(ex, "intent"), "unknown"))
-		json_array_append_new(m, json_pack("[s, s]", "Credentials sent",
-						   rj_str(ex, "intent")));
+	static const struct {
+		const char *intent, *words;
+	} intents[] = {
+		{ "none", "none (no authenticated retry)" }, { "correct", "the right password" },
+		{ "wrong-password", "a wrong password (on purpose)" },
+		{ "wrong-user", "a wrong user (on purpose)" },
+		{ "wrong-realm", "a wrong realm (on purpose)" },
+		{ "wrong-uri", "a wrong digest-uri (on purpose)" },
+		{ "replay", "a replayed Authorization (on purpose)" },
+		{ "stale", "an expired nonce (on purpose)" },
+	};
+	for (size_t i = 0; i < XS_ARRAY_SIZE(intents); i++)
+		if (!strcmp(rj_s(ex, "intent"), intents[i].intent))
+			json_array_append_new(m, json_pack("[s, s]", "Credentials sent",
+							   intents[i].words));
 	if (rj_str(ex, "expected_profile"))
 		json_array_append_new(m, json_pack("[s, s]", "Expected profile",
 						   rj_str(ex, "expected_profile")));

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* xscert report: builds an exchange's ladder and findings when it is opened; filters the list.
    Everything from the result goes in through textContent or setAttribute: never as markup. */
 (function () {
@@ -142,7 +143,7 @@
         var tr = h('tr'), info = RULES[f.r] || ['(rule not in the catalogue)', '', ''];
         var vc = h('td'); vc.appendChild(h('span', 'b b-' + (RANK[f.v] !== undefined ? f.v : 'none'), f.v));
         tr.appendChild(vc);
-        var rc = h('td', 'rid'); rc.appendChild(h('b', null, f.r)); rc.appendChild(h('div', 'ref', f.s));
+        var rc = h('td', 'rid'); rc.appendChild(h('b', null, f.r)); if (info[2]) rc.appendChild(h('div', 'ref', 'checks the ' + info[2]));
         tr.appendChild(rc);
         var st = h('td', null, info[0]);
         if (info[1]) st.appendChild(h('div', 'ref', info[1]));

@@ -22,28 +22,39 @@ static void code(struct xs_buf *o, const char *s)
 	xs_buf_reset(&t);
 }
 
+/* Where the result came from, one line; esc escapes each name for the output. */
 static void source_line(struct xs_buf *o, const json_t *r, void (*esc)(struct xs_buf *, const char *))
 {
 	const json_t *src = rj_obj(r, "source");
 	const char *kind = rj_s(src, "kind");
-	size_t i;
+	bool merged = !strcmp(kind, "merged");
+	const json_t *list = merged ? rj_arr(src, "parts") : rj_arr(src, "files");
+	size_t i, k = 0;
 	json_t *f;
 	if (!strcmp(kind, "live")) {
 		xs_buf_puts(o, "live run against ");
 		esc(o, rj_str(src, "target") ? rj_str(src, "target") : "?");
-		if (json_is_true(json_object_get(src, "emulated")))
-			xs_buf_puts(o, " (the built-in emulator)");
 	} else {
-		xs_buf_puts(o, !strcmp(kind, "merged") ? "merged results" : "capture");
-		json_array_foreach(rj_arr(src, "files"), i, f) {
-			if (i == 5) {
-				xs_buf_printf(o, " and %zu more", json_array_size(rj_arr(src, "files")) - 5);
+		if (merged)
+			xs_buf_printf(o, "%zu results merged:", json_array_size(list));
+		else
+			xs_buf_puts(o, "capture");
+		json_array_foreach(list, i, f) {
+			const char *name = !merged ? json_string_value(f)
+				: rj_str(f, "target") ? rj_str(f, "target")
+						      : json_string_value(json_array_get(rj_arr(f, "files"), 0));
+			if (!name)
+				continue;
+			if (k++ == 5) {
+				xs_buf_printf(o, " and %zu more", json_array_size(list) - 5);
 				break;
 			}
-			xs_buf_puts(o, i ? ", " : " ");
-			esc(o, json_string_value(f));
+			xs_buf_puts(o, k > 1 ? ", " : " ");
+			esc(o, name);
 		}
 	}
+	if (json_is_true(json_object_get(src, "emulated")))
+		xs_buf_puts(o, " (the built-in emulator)");
 }
 
 static size_t nfind(const json_t *counts, int v)
@@ -99,8 +110,10 @@ int report_render_md(const json_t *r, struct xs_buf *o)
 	json_t *d, *rule;
 	for (int v = 0; v < REPORT_N_VERDICTS; v++)
 		total += nfind(fc, v);
-	xs_buf_printf(o, "## xscert: %s — ", fail ? "❌ FAIL" : "✅ PASS");
-	if (fail)
+	xs_buf_printf(o, "## xscert: %s — ", fail ? "❌ FAIL" : total ? "✅ PASS" : "⚪ NO CHECKS");
+	if (!total)
+		xs_buf_puts(o, "no rule was evaluated");
+	else if (fail)
 		xs_buf_printf(o, "%zu of %zu checks failed", nfind(fc, XS_FAIL) + nfind(fc, XS_ERROR),
 			      total);
 	else
@@ -174,7 +187,10 @@ int report_summary_text(const json_t *r, struct xs_buf *o)
 	json_t *d, *rule;
 	xs_buf_printf(o, "verdict: %s  (%zu pass, %zu fail, %zu warn, %zu skip, %zu error; "
 			 "%lld exchanges)\nsource:  ",
-		      !strcmp(rj_s(sum, "verdict"), "fail") ? "FAIL" : "PASS", nfind(fc, 0),
+		      !strcmp(rj_s(sum, "verdict"), "fail") ? "FAIL"
+		      : nfind(fc, 0) + nfind(fc, 2) + nfind(fc, 3) ? "PASS"
+								  : "NO CHECKS",
+		      nfind(fc, 0),
 		      nfind(fc, 1), nfind(fc, 2), nfind(fc, 3), nfind(fc, 4),
 		      (long long)rj_int(sum, "exchanges"));
 	source_line(o, r, term);

@@ -43,7 +43,14 @@ int report_render(const json_t *result, enum report_format f, struct xs_buf *out
 int report_write_dir(const json_t *result, const char *dir, unsigned mask, char *err,
 		     size_t errlen);
 
-/* Merge several results (a fleet) into one with a combined summary. New reference or NULL. */
+/*
+ * Merge several results (a fleet: phones, captures) into one, source kind
+ * "merged": devices equal in address, server, model, firmware and profile are
+ * joined and renumbered d1...; exchange ids become "N:id" (N = position from
+ * 1); rules are united; the summary is recomputed; secrets are scrubbed.
+ * "generated" is now, or $SOURCE_DATE_EPOCH. The inputs (validated by the
+ * caller) are only read. New reference, or NULL on ENOMEM.
+ */
 json_t *report_merge(json_t *const *results, size_t n);
 
 /*
@@ -54,7 +61,11 @@ json_t *report_merge(json_t *const *results, size_t n);
  */
 void report_scrub_secrets(json_t *j);
 
-/* A plain-text summary table for a terminal (verdict, devices, rules with counts). */
+/*
+ * A plain-text summary table for a terminal (verdict, source, devices, rules
+ * with counts), appended to out; control characters in the result are shown
+ * as '?'. 0 or -ENOMEM.
+ */
 int report_summary_text(const json_t *result, struct xs_buf *out);
 
 #endif

@@ -157,6 +157,8 @@ int report_msg_raw(const json_t *msg, struct xs_buf *out)
 
 int report_msg_set_raw(json_t *msg, const uint8_t *p, size_t len)
 {
+	if (!p)
+		p = (const uint8_t *)"", len = 0;
 	if (report_utf8_ok(p, len))
 		return json_object_set_new(msg, "raw", json_stringn_nocheck((const char *)p, len))
 			       ? -ENOMEM

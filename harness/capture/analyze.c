@@ -6,6 +6,7 @@
 
 #include <osipparser2/osip_message.h>
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,7 +62,7 @@ struct cap_analyzer {
 	struct cap_decoder *dec;     /* of the file being read */
 	const char *file;
 	struct pend *b[PEND_BUCKETS];
-	struct pend *open;           /* list head */
+	struct pend *open, *open_tail; /* oldest first */
 	size_t n_open;
 	struct device **devs;        /* owned, stable addresses */
 	size_t n_devs;
@@ -251,12 +252,21 @@ static const char *device_id(struct cap_analyzer *a, struct device *d)
 /*
  * What the sender meant by its retry, from the known passwords: a digest
  * that verifies is CORRECT, one that does not is WRONG_PASSWORD; a user we
- * know with none of its realms is WRONG_REALM; anything else UNKNOWN.
+ * know with none of its realms is WRONG_REALM; anything else UNKNOWN. A
+ * first NOTIFY that already carries credentials is a REPLAY; one that got a
+ * challenge and no retry, NONE.
  */
+static bool has_authorization(const struct sip_msg *m);
+
 static enum xs_auth_intent infer_intent(const struct cap_analyzer *a, const struct xs_exchange *ex)
 {
-	if (ex->i_retry < 0)
+	if (ex->i_retry < 0) {
+		/* credentials before any challenge of this exchange: a nonce reused from an
+		 * earlier one (a replay, or a stale nonce) */
+		if (ex->i_notify >= 0 && has_authorization(ex->msgs[ex->i_notify]))
+			return XS_AUTH_REPLAY;
 		return ex->i_challenge >= 0 ? XS_AUTH_NONE : XS_AUTH_UNKNOWN;
+	}
 	if (!a->o.n_creds)
 		return XS_AUTH_UNKNOWN;
 	const struct sip_msg *m = ex->msgs[ex->i_retry];
@@ -373,6 +383,8 @@ static void pend_unlink(struct cap_analyzer *a, struct pend *p)
 		a->open = p->next;
 	if (p->next)
 		p->next->prev = p->prev;
+	else
+		a->open_tail = p->prev;
 	a->n_open--;
 }
 
@@ -445,10 +457,7 @@ static struct pend *pend_find(struct cap_analyzer *a, struct xs_span call_id,
 static struct pend *pend_new(struct cap_analyzer *a, const struct sip_msg *m)
 {
 	if (a->n_open >= CAP_MAX_PENDING) { /* judge the oldest as it is */
-		struct pend *old = a->open;
-		for (struct pend *q = a->open; q; q = q->next)
-			if (q->last_ts < old->last_ts)
-				old = q;
+		struct pend *old = a->open; /* created first */
 		note(a, old->first_frame,
 				   "more than %u exchanges open at once: %s judged early",
 				   CAP_MAX_PENDING, old->ex->id);
@@ -480,10 +489,12 @@ static struct pend *pend_new(struct cap_analyzer *a, const struct sip_msg *m)
 	p->first_frame = m->frame;
 	p->hnext = a->b[p->hash & (PEND_BUCKETS - 1)];
 	a->b[p->hash & (PEND_BUCKETS - 1)] = p;
-	p->next = a->open;
-	if (a->open)
-		a->open->prev = p;
-	a->open = p;
+	p->prev = a->open_tail;
+	if (a->open_tail)
+		a->open_tail->next = p;
+	else
+		a->open = p;
+	a->open_tail = p;
 	a->n_open++;
 	return p;
 }
@@ -594,12 +605,23 @@ static void place_response(struct cap_analyzer *a, struct sip_msg *m)
 
 /* ---- HTTP ----------------------------------------------------------- */
 
+static bool is_loopback(const char *a)
+{
+	return !strncmp(a, "127.", 4) || !strcmp(a, "::1") || !strncmp(a, "::ffff:127.", 11);
+}
+
+/* The phone's fetch comes from its address; on loopback the family may differ. */
+static bool same_host(const char *a, const char *b)
+{
+	return !strcmp(a, b) || (is_loopback(a) && is_loopback(b));
+}
+
 static void http_unit(struct cap_analyzer *a, const struct cap_unit *u)
 {
 	/* link to the most recent accepted push from that address inside the window */
 	struct pend *best = NULL;
 	for (struct pend *p = a->open; p; p = p->next)
-		if (p->final_2xx && !strcmp(p->phone.addr, u->src.addr) && u->ts_us >= p->final_ts &&
+		if (p->final_2xx && same_host(p->phone.addr, u->src.addr) && u->ts_us >= p->final_ts &&
 		    u->ts_us - p->final_ts <= a->o.fetch_window_us &&
 		    (!best || p->final_ts > best->final_ts))
 			best = p;
@@ -831,9 +853,27 @@ int cap_analyze_file(struct cap_analyzer *a, const char *path, char *err, size_t
 	return analyze_one(a, NULL, path, err, errlen);
 }
 
+/* "e12" -> 12; anything else (the folded summary) sorts last. */
+static unsigned long long ex_number(const struct xs_exchange *ex)
+{
+	if (!ex->id || ex->id[0] != 'e' || ex->id[1] < '0' || ex->id[1] > '9')
+		return ULLONG_MAX;
+	return strtoull(ex->id + 1, NULL, 10);
+}
+
+static int ex_cmp(const void *x, const void *y)
+{
+	unsigned long long a = ex_number(*(struct xs_exchange *const *)x);
+	unsigned long long b = ex_number(*(struct xs_exchange *const *)y);
+	return a < b ? -1 : a > b;
+}
+
 int cap_analyzer_finish(struct cap_analyzer *a)
 {
 	expire(a, true);
+	/* judged as they completed; reported in the order they began */
+	if (a->res->n_exchanges > 1)
+		qsort(a->res->exchanges, a->res->n_exchanges, sizeof *a->res->exchanges, ex_cmp);
 	if (a->n_notes > CAP_MAX_NOTES)
 		xs_result_add_note(a->res, NULL, 0, "%llu further notes not kept (the first %u are)",
 				   (unsigned long long)(a->n_notes - CAP_MAX_NOTES), CAP_MAX_NOTES);

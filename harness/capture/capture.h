@@ -110,16 +110,22 @@ int cap_classify(const uint8_t *p, size_t len);
  * check-sync or report with its challenge, the authenticated retry (same
  * Call-ID and From tag, CSeq + 1) and the final answer, by Call-ID, From
  * tag, CSeq and Via branch; keeps retransmissions with their exchange; links
- * HTTP requests from the phone's address within the fetch window after the
- * final 2xx; identifies the device from Server / User-Agent; judges each
- * exchange with the rules when it completes and hands it to the result.
+ * HTTP requests from the phone's address (on loopback: any loopback
+ * address) within the fetch window after the final 2xx; identifies the
+ * device from Server / User-Agent; infers the sender's intent (correct or
+ * wrong password, wrong realm, replay) from the known credentials; judges
+ * each exchange with the rules when it completes (fetch window over, or
+ * CAP_FETCH_LINGER_US after the fetch, or CAP_EXCHANGE_IDLE_US without a
+ * final answer) and hands it to the result, in the order exchanges began.
  *
- * Memory stays bounded whatever the input: at most CAP_KEEP_FULL exchanges
- * are kept whole, then CAP_KEEP_FAILED more whose findings hold a fail, warn
- * or error; every other judged exchange is folded into one summary exchange
- * ("e-folded", one finding per rule and verdict, the detail saying how many)
- * and freed. Messages past CAP_EX_MAX_MSGS in one exchange are counted, not
- * kept.
+ * Memory stays bounded whatever the input: at most CAP_MAX_PENDING
+ * exchanges are open; at most CAP_KEEP_FULL judged exchanges are kept
+ * whole, then CAP_KEEP_FAILED more whose findings hold a fail, warn or
+ * error (libosip2's parse of their messages is freed once judged: the raw
+ * bytes stay); every other judged exchange is folded into one summary
+ * exchange ("e-folded", one finding per rule and verdict, the detail saying
+ * how many exchanges) and freed. Messages past CAP_EX_MAX_MSGS in one
+ * exchange are counted, not kept. Notes past CAP_MAX_NOTES are counted.
  */
 #define CAP_KEEP_FULL      100u
 #define CAP_KEEP_FAILED    100u

@@ -469,8 +469,12 @@ void cap_tcp_segment(const struct cap_frame_ctx *fc, const struct cap_flow *fl,
 			if (behind >= len) {
 				fc->d->st.tcp_retrans++;
 			} else {
-				if (behind)
+				if (behind) {
 					fc->d->st.tcp_retrans++;
+					cap_note(fc->d, fc->frame,
+						 "TCP segment overlaps %zu bytes already received: "
+						 "the first copy kept", behind);
+				}
 				deliver(fc, d, p + behind, len - behind);
 				drain_ooo(fc, d);
 			}

@@ -768,7 +768,18 @@ static int authorize(struct fz_ctx *c, const struct sip_msg *chal, const struct 
 	if (!sep && (sep = memmem(retry->p, retry->len, "\n\n", 2)))
 		body_off = (size_t)(sep - retry->p) + 2;
 	snprintf(cnonce, sizeof cnonce, "%016llx", (unsigned long long)(c->seed * 31u + ++c->nc));
-	rc = digest_answer(&ch[pick], c->user, c->password, "NOTIFY", c->ruri,
+	/* digest-uri: the Request-URI as sent (a replayed case keeps its own) */
+	char uri[DIGEST_MAX_URI];
+	const uint8_t *sp1 = memchr(retry->p, ' ', retry->len), *sp2 = NULL;
+	if (sp1)
+		sp2 = memchr(sp1 + 1, ' ', retry->len - (size_t)(sp1 + 1 - retry->p));
+	if (sp2 && (size_t)(sp2 - sp1 - 1) < sizeof uri) {
+		memcpy(uri, sp1 + 1, (size_t)(sp2 - sp1 - 1));
+		uri[sp2 - sp1 - 1] = '\0';
+	} else {
+		snprintf(uri, sizeof uri, "%s", c->ruri);
+	}
+	rc = digest_answer(&ch[pick], c->user, c->password, "NOTIFY", uri,
 			   xs_span(retry->p + body_off, retry->len - body_off), cnonce, 1, &cr);
 	if (rc == 0)
 		rc = digest_credentials_format(&cr, &val);
@@ -1150,6 +1161,14 @@ static int do_fuzz(struct fz_ctx *c, const struct fz_opts *o)
 	return ret;
 }
 
+/* Copy src into dst (size > 0), truncated, NUL-terminated. */
+static void copy_str(char *dst, size_t size, const char *src)
+{
+	size_t n = strnlen(src, size - 1);
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
 /* Read DIR/manifest: fills target/transport/user defaults and the case list. */
 static int read_manifest(const char *dir, char *target, size_t tsize, char *tp, size_t tpsize,
 			 char *user, size_t usize, unsigned *idx, size_t *n)
@@ -1168,11 +1187,11 @@ static int read_manifest(const char *dir, char *target, size_t tsize, char *tp, 
 		unsigned v;
 		line[strcspn(line, "\r\n")] = '\0';
 		if (!strncmp(line, "target ", 7))
-			snprintf(target, tsize, "%s", line + 7);
+			copy_str(target, tsize, line + 7);
 		else if (!strncmp(line, "transport ", 10))
-			snprintf(tp, tpsize, "%s", line + 10);
+			copy_str(tp, tpsize, line + 10);
 		else if (!strncmp(line, "user ", 5))
-			snprintf(user, usize, "%s", line + 5);
+			copy_str(user, usize, line + 5);
 		else if (sscanf(line, "case %6u", &v) == 1 && *n < FZ_KEEP_MAX)
 			idx[(*n)++] = v;
 	}

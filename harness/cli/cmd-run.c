@@ -4,6 +4,7 @@
 
 #include "harness/common/xs.h"
 #include "harness/firmware/firmware.h"
+#include "harness/phone/phone.h"
 #include "harness/scenario/observer.h"
 #include "harness/scenario/runner.h"
 #include "harness/scenario/scenario.h"
@@ -263,6 +264,8 @@ static int start_emulator(struct job *j, const struct opts *o, const char *repor
 	rmdir(dir);
 	if (e == 0)
 		e = parse_listen_line(j, line);
+	if (e == -EPROTO)
+		snprintf(j->st.what, sizeof j->st.what, "the built-in emulator said: %.200s", line);
 	if (e < 0)
 		return e;
 	j->emu_log = fopen(logpath, "we");
@@ -349,8 +352,9 @@ static void run_job(struct shared *sh, struct job *j)
 		int e = start_emulator(j, o, sh->report_dir);
 		if (e < 0) {
 			j->rc = e;
-			snprintf(j->st.what, sizeof j->st.what, "the built-in emulator did not start: %s",
-				 xs_strerror(e));
+			if (!j->st.what[0])
+				snprintf(j->st.what, sizeof j->st.what,
+					 "the built-in emulator did not start: %s", xs_strerror(e));
 			stop_emulator(j);
 			return;
 		}
@@ -617,11 +621,16 @@ static int parse_opts(struct opts *o, int argc, char **argv, int *first)
 		case O_HTTP_LISTEN: o->http_listen = optarg; break;
 		case O_HTTP_URL: o->http_url = optarg; break;
 		case 'q': o->quiet = true; break;
-		case O_QUIRK:
+		case O_QUIRK: {
+			struct phone_quirks pq = { 0 };
+			if (phone_quirk_parse(optarg, &pq) < 0)
+				return cli_usage_error(CMD, "--quirk '%s': unknown (see 'xscert emulate --help')",
+						       optarg);
 			if (o->n_quirks >= RUN_MAX_QUIRKS)
 				return cli_usage_error(CMD, "more than %u --quirk", RUN_MAX_QUIRKS);
 			o->quirks[o->n_quirks++] = optarg;
 			break;
+		}
 		case O_TIMEOUT:
 			if (parse_positive(optarg, 0.05, 3600, &o->timeout_s) < 0)
 				return cli_usage_error(CMD, "--timeout '%s': expected seconds", optarg);
@@ -736,6 +745,11 @@ static int finish(struct shared *sh)
 		}
 		if (j->json)
 			results[nr++] = j->json;
+		if (o->repeat)
+			printf("%s%sload: %zu exchanges, %zu authenticated 2xx, in %.3f s: %.1f "
+			       "authenticated exchanges/s\n",
+			       j->label, j->label[0] ? ": " : "", j->st.exchanges, j->st.auth_ok,
+			       j->st.seconds, j->st.seconds > 0 ? (double)j->st.auth_ok / j->st.seconds : 0);
 		size_t c[XS_VERDICT_COUNT];
 		xs_result_count(j->res, c);
 		if ((c[XS_FAIL] || c[XS_ERROR]) && rc == XS_EXIT_OK)
@@ -769,7 +783,7 @@ static int finish(struct shared *sh)
 int cmd_run(int argc, char **argv)
 {
 	struct opts o = { 0 };
-	int first;
+	int first = 1;
 	int rc = parse_opts(&o, argc, argv, &first);
 	if (rc < 0)
 		return XS_EXIT_OK; /* --help */

@@ -4,7 +4,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/random.h>
 
@@ -13,14 +13,21 @@ int phone_rng_bytes(struct phone_rng *r, void *buf, size_t len)
 	uint8_t *p = buf;
 	if (r->s == 0) {
 		while (len) {
-			ssize_t n = getrandom(p, len, 0);
-			if (n < 0) {
-				if (errno == EINTR)
+			if (!r->left) {
+				ssize_t n = getrandom(r->pool, sizeof r->pool, 0);
+				if (n < 0 && errno == EINTR)
 					continue;
-				return -EIO;
+				if (n <= 0)
+					return -EIO;
+				r->left = (size_t)n;
 			}
-			p += n;
-			len -= (size_t)n;
+			size_t k = XS_MIN(len, r->left);
+			uint8_t *src = r->pool + sizeof r->pool - r->left;
+			memcpy(p, src, k);
+			OPENSSL_cleanse(src, k); /* a byte is handed out once */
+			r->left -= k;
+			p += k;
+			len -= k;
 		}
 		return 0;
 	}
@@ -37,13 +44,59 @@ int phone_rng_bytes(struct phone_rng *r, void *buf, size_t len)
 	return 0;
 }
 
-void phone_hmac(const uint8_t secret[PHONE_SECRET_LEN], const void *data, size_t len,
-		uint8_t *out, size_t outlen)
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+static void sha256_fetch(void)
 {
-	uint8_t mac[EVP_MAX_MD_SIZE];
-	unsigned maclen = 0;
-	HMAC(EVP_sha256(), secret, PHONE_SECRET_LEN, data, len, mac, &maclen);
-	memcpy(out, mac, XS_MIN(outlen, (size_t)maclen));
+	sha256_md = EVP_MD_fetch(NULL, "SHA2-256", NULL);
+}
+
+int phone_mac_init(struct phone_mac *m, const uint8_t secret[PHONE_SECRET_LEN])
+{
+	pthread_once(&sha256_once, sha256_fetch);
+	memset(m, 0, sizeof *m);
+	uint8_t ipad[64], opad[64];
+	for (size_t i = 0; i < sizeof ipad; i++) { /* the key is shorter than the block */
+		uint8_t k = i < PHONE_SECRET_LEN ? secret[i] : 0;
+		ipad[i] = k ^ 0x36;
+		opad[i] = k ^ 0x5c;
+	}
+	EVP_MD_CTX *in = EVP_MD_CTX_new(), *out = EVP_MD_CTX_new(), *tmp = EVP_MD_CTX_new();
+	m->inner = in;
+	m->outer = out;
+	m->tmp = tmp;
+	bool ok = sha256_md && in && out && tmp && EVP_DigestInit_ex(in, sha256_md, NULL) &&
+		  EVP_DigestUpdate(in, ipad, sizeof ipad) && EVP_DigestInit_ex(out, sha256_md, NULL) &&
+		  EVP_DigestUpdate(out, opad, sizeof opad);
+	OPENSSL_cleanse(ipad, sizeof ipad);
+	OPENSSL_cleanse(opad, sizeof opad);
+	if (!ok) {
+		phone_mac_free(m);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void phone_mac_free(struct phone_mac *m)
+{
+	EVP_MD_CTX_free(m->inner);
+	EVP_MD_CTX_free(m->outer);
+	EVP_MD_CTX_free(m->tmp);
+	memset(m, 0, sizeof *m);
+}
+
+void phone_mac(struct phone_mac *m, const void *data, size_t len, uint8_t *out, size_t outlen)
+{
+	uint8_t ih[32], mac[32];
+	unsigned n = 0;
+	EVP_MD_CTX *t = m->tmp;
+	memset(mac, 0, sizeof mac);
+	if (EVP_MD_CTX_copy_ex(t, m->inner) && EVP_DigestUpdate(t, data, len) &&
+	    EVP_DigestFinal_ex(t, ih, &n) && EVP_MD_CTX_copy_ex(t, m->outer) &&
+	    EVP_DigestUpdate(t, ih, sizeof ih))
+		EVP_DigestFinal_ex(t, mac, &n);
+	memcpy(out, mac, XS_MIN(outlen, sizeof mac));
+	OPENSSL_cleanse(ih, sizeof ih);
 	OPENSSL_cleanse(mac, sizeof mac);
 }
 
@@ -99,7 +152,7 @@ static int b64_decode(const char *s, uint8_t *out, size_t want)
 	return 0;
 }
 
-int nonce_make(const uint8_t secret[PHONE_SECRET_LEN], struct phone_rng *rng, int64_t now_s,
+int nonce_make(struct phone_mac *mac, struct phone_rng *rng, int64_t now_s,
 	       char out[PHONE_NONCE_LEN + 1])
 {
 	uint8_t raw[PHONE_NONCE_RAW];
@@ -109,18 +162,18 @@ int nonce_make(const uint8_t secret[PHONE_SECRET_LEN], struct phone_rng *rng, in
 	uint64_t t = (uint64_t)now_s;
 	for (int i = 0; i < 8; i++)
 		raw[PHONE_NONCE_RAND + i] = (uint8_t)(t >> (56 - 8 * i));
-	phone_hmac(secret, raw, PHONE_NONCE_RAND + 8, raw + PHONE_NONCE_RAND + 8, PHONE_NONCE_MAC);
+	phone_mac(mac, raw, PHONE_NONCE_RAND + 8, raw + PHONE_NONCE_RAND + 8, PHONE_NONCE_MAC);
 	b64_encode(raw, sizeof raw, out);
 	return 0;
 }
 
-enum nonce_state nonce_check(const uint8_t secret[PHONE_SECRET_LEN], const char *nonce,
-			     int64_t now_s, unsigned ttl_s)
+enum nonce_state nonce_check(struct phone_mac *m, const char *nonce, int64_t now_s,
+			     unsigned ttl_s)
 {
 	uint8_t raw[PHONE_NONCE_RAW], mac[PHONE_NONCE_MAC];
 	if (strlen(nonce) != PHONE_NONCE_LEN || b64_decode(nonce, raw, sizeof raw) < 0)
 		return NONCE_FOREIGN;
-	phone_hmac(secret, raw, PHONE_NONCE_RAND + 8, mac, sizeof mac);
+	phone_mac(m, raw, PHONE_NONCE_RAND + 8, mac, sizeof mac);
 	if (CRYPTO_memcmp(mac, raw + PHONE_NONCE_RAND + 8, sizeof mac) != 0)
 		return NONCE_FOREIGN;
 	uint64_t t = 0;

@@ -26,27 +26,39 @@ size_t lru_count(const struct lru *l);
 /* ---- nonce.c: random stream and HMAC-bound nonces ---- */
 
 struct phone_rng {
-	uint64_t s;     /* 0: getrandom */
+	uint64_t s;          /* 0: getrandom; otherwise the splitmix64 state */
+	uint8_t pool[256];   /* getrandom bytes not yet used (one syscall per 256 bytes) */
+	size_t left;
 };
 /* Fill buf from the stream (deterministic when seeded). 0 or -EIO. */
 int phone_rng_bytes(struct phone_rng *r, void *buf, size_t len);
 
-/* base64url(16 random bytes | 8-byte timestamp | first 16 bytes of HMAC-SHA256). */
+/*
+ * HMAC-SHA256 keyed once: the inner and outer hash states after the key pads
+ * are kept, so one MAC costs two short hashes and no lookups (RFC 2104 §2).
+ * Not thread-safe: one per thread.
+ */
+struct phone_mac {
+	void *inner, *outer, *tmp; /* EVP_MD_CTX * */
+};
+int phone_mac_init(struct phone_mac *m, const uint8_t secret[PHONE_SECRET_LEN]); /* 0 or -ENOMEM */
+void phone_mac_free(struct phone_mac *m);
+/* MAC of data truncated to outlen (<= 32) bytes. */
+void phone_mac(struct phone_mac *m, const void *data, size_t len, uint8_t *out, size_t outlen);
+
+/* base64url(16 random bytes | 8-byte timestamp | first 16 bytes of the MAC). */
 #define PHONE_NONCE_RAND 16u
 #define PHONE_NONCE_MAC  16u
 #define PHONE_NONCE_RAW  (PHONE_NONCE_RAND + 8u + PHONE_NONCE_MAC)
 #define PHONE_NONCE_LEN  54u  /* base64url of 40 bytes, no padding */
 
 enum nonce_state { NONCE_FRESH = 0, NONCE_STALE, NONCE_FOREIGN };
-/* Make a nonce bound to now_s with the secret; out gets PHONE_NONCE_LEN+1 bytes. */
-int nonce_make(const uint8_t secret[PHONE_SECRET_LEN], struct phone_rng *rng, int64_t now_s,
+/* Make a nonce bound to now_s; out gets PHONE_NONCE_LEN+1 bytes. 0 or -EIO. */
+int nonce_make(struct phone_mac *mac, struct phone_rng *rng, int64_t now_s,
 	       char out[PHONE_NONCE_LEN + 1]);
 /* Is nonce ours (the MAC checks, constant time) and younger than ttl_s? */
-enum nonce_state nonce_check(const uint8_t secret[PHONE_SECRET_LEN], const char *nonce,
-			     int64_t now_s, unsigned ttl_s);
-/* HMAC-SHA256(secret, data) truncated to outlen (<= 32) bytes. */
-void phone_hmac(const uint8_t secret[PHONE_SECRET_LEN], const void *data, size_t len,
-		uint8_t *out, size_t outlen);
+enum nonce_state nonce_check(struct phone_mac *mac, const char *nonce, int64_t now_s,
+			     unsigned ttl_s);
 
 /* The Server / User-Agent string of the phone's profile (borrowed). */
 const char *phone_server_agent(const struct phone *ph);

@@ -19,8 +19,9 @@ struct phone {
 	char *user, *password, *realm;
 	unsigned ttl_s;
 	struct phone_quirks q;
-	uint8_t secret[PHONE_SECRET_LEN];
+	struct phone_mac mac;
 	struct phone_rng rng;
+	struct xmlsvc_report *rep; /* reused: one body at a time */
 	char static_nonce[PHONE_NONCE_LEN + 1];
 	struct lru *nonces;   /* nonce -> highest nc seen + 1 (in the pointer) */
 	struct lru *retx;     /* transaction key -> struct retx */
@@ -53,6 +54,11 @@ static const char *const quirk_names[PHONE_Q_COUNT] = {
 	[PHONE_Q_DELAY] = "delay",
 	[PHONE_Q_BAD_VIA] = "bad-via",
 	[PHONE_Q_HANG_ON] = "hang-on",
+	[PHONE_Q_BAD_CHALLENGE] = "bad-challenge",
+	[PHONE_Q_BAD_ALGORITHM] = "bad-algorithm",
+	[PHONE_Q_REJECT_ALL] = "reject-all",
+	[PHONE_Q_WRONG_URL] = "wrong-url",
+	[PHONE_Q_NO_RETX_CACHE] = "no-retx-cache",
 };
 
 const char *phone_quirk_name(enum phone_quirk q)
@@ -223,15 +229,19 @@ int phone_new(struct phone **ret, const struct phone_config *cfg)
 	ph->password = strdup(cfg->password);
 	ph->realm = strdup(cfg->realm);
 	int r = -ENOMEM;
-	if (!ph->user || !ph->password || !ph->realm ||
+	ph->rep = malloc(sizeof *ph->rep);
+	if (!ph->user || !ph->password || !ph->realm || !ph->rep ||
 	    lru_new(&ph->nonces, PHONE_NONCE_TABLE, 0, NULL) < 0 ||
 	    lru_new(&ph->retx, PHONE_RETX_ENTRIES, PHONE_RETX_BYTES, free) < 0)
 		goto fail;
+	uint8_t secret[PHONE_SECRET_LEN];
 	if (cfg->nonce_secret)
-		memcpy(ph->secret, cfg->nonce_secret, PHONE_SECRET_LEN);
-	else if ((r = phone_rng_bytes(&ph->rng, ph->secret, sizeof ph->secret)) < 0)
+		memcpy(secret, cfg->nonce_secret, PHONE_SECRET_LEN);
+	else if ((r = phone_rng_bytes(&ph->rng, secret, sizeof secret)) < 0)
 		goto fail;
-	if ((r = nonce_make(ph->secret, &ph->rng, 0, ph->static_nonce)) < 0)
+	r = phone_mac_init(&ph->mac, secret);
+	OPENSSL_cleanse(secret, sizeof secret);
+	if (r < 0 || (r = nonce_make(&ph->mac, &ph->rng, 0, ph->static_nonce)) < 0)
 		goto fail;
 	*ret = ph;
 	return 0;
@@ -248,9 +258,11 @@ struct phone *phone_free(struct phone *ph)
 		OPENSSL_cleanse(ph->password, strlen(ph->password));
 		free(ph->password);
 	}
-	OPENSSL_cleanse(ph->secret, sizeof ph->secret);
+	phone_mac_free(&ph->mac);
+	OPENSSL_cleanse(&ph->rng, sizeof ph->rng);
 	free(ph->user);
 	free(ph->realm);
+	free(ph->rep);
 	lru_free(ph->nonces);
 	lru_free(ph->retx);
 	pthread_mutex_destroy(&ph->ev_lock);
@@ -325,7 +337,7 @@ static void to_tag(struct phone *ph, const struct sip_msg *m, char out[17])
 	xs_buf_append(&k, m->from_tag.p, m->from_tag.len);
 	uint8_t mac[8] = { 0 };
 	if (!k.oom)
-		phone_hmac(ph->secret, k.p, k.len, mac, sizeof mac);
+		phone_mac(&ph->mac, k.p, k.len, mac, sizeof mac);
 	xs_buf_reset(&k);
 	xs_hex(out, mac, sizeof mac);
 }
@@ -336,6 +348,9 @@ static void build_response(struct phone *ph, const struct sip_msg *m, int code, 
 {
 	struct xs_buf *b = &out->resp;
 	bool seen[XS_ARRAY_SIZE(mirrored)] = { false };
+	static const uint8_t reserve[768];
+	if (xs_buf_append(b, reserve, sizeof reserve) == 0) /* one allocation for most answers */
+		b->len = 0;
 	xs_buf_printf(b, "SIP/2.0 %d %s\r\n", code, reason_phrase(code));
 	size_t n = sip_msg_header_count(m);
 	for (size_t i = 0; i < n; i++) {
@@ -386,7 +401,7 @@ static void challenge(struct phone *ph, const struct sip_msg *m, bool stale,
 	if (use_static_nonce(ph)) {
 		memcpy(ch.nonce, ph->static_nonce, sizeof ph->static_nonce);
 		emit_quirk(ph, PHONE_Q_STATIC_NONCE, m, info);
-	} else if (nonce_make(ph->secret, &ph->rng, now_s, ch.nonce) < 0) {
+	} else if (nonce_make(&ph->mac, &ph->rng, now_s, ch.nonce) < 0) {
 		out->dropped = true;
 		return;
 	}
@@ -401,7 +416,16 @@ static void challenge(struct phone *ph, const struct sip_msg *m, bool stale,
 		lru_put(ph->nonces, ch.nonce, strlen(ch.nonce), (void *)(uintptr_t)1, 0, now_s);
 	struct xs_buf hdr = { 0 };
 	xs_buf_puts(&hdr, "WWW-Authenticate: ");
-	digest_challenge_format(&ch, &hdr);
+	if (phone_quirk_on(&ph->q, PHONE_Q_BAD_CHALLENGE)) {
+		emit_quirk(ph, PHONE_Q_BAD_CHALLENGE, m, info);
+		xs_buf_printf(&hdr, "Digest realm=\"%s\"%s", ch.realm, ch.has_qop ? ", qop=\"auth\"" : "");
+	} else if (phone_quirk_on(&ph->q, PHONE_Q_BAD_ALGORITHM)) {
+		emit_quirk(ph, PHONE_Q_BAD_ALGORITHM, m, info);
+		xs_buf_printf(&hdr, "Digest realm=\"%s\", nonce=\"%s\", algorithm=XS-HASH-1%s", ch.realm,
+			      ch.nonce, ch.has_qop ? ", qop=\"auth\"" : "");
+	} else {
+		digest_challenge_format(&ch, &hdr);
+	}
 	xs_buf_puts(&hdr, "\r\n");
 	const char *h = xs_buf_cstr(&hdr);
 	if (h) {
@@ -449,7 +473,7 @@ static enum phone_auth check_nonce(struct phone *ph, const struct digest_credent
 	size_t nlen = strlen(cr->nonce);
 	*replay_ok = false;
 	if (!is_static) {
-		enum nonce_state st = nonce_check(ph->secret, cr->nonce, now_s, ph->ttl_s);
+		enum nonce_state st = nonce_check(&ph->mac, cr->nonce, now_s, ph->ttl_s);
 		if (st == NONCE_FOREIGN)
 			return PHONE_AUTH_FOREIGN_NONCE;
 		if (st == NONCE_STALE) {
@@ -509,11 +533,15 @@ static enum phone_auth verify(struct phone *ph, const struct sip_msg *m, struct 
 		emit_quirk(ph, PHONE_Q_WRONG_REALM_ACCEPTED, m, info);
 	/* the nonce must be ours before anything else about it matters */
 	if (!(use_static_nonce(ph) && strcmp(cr.nonce, ph->static_nonce) == 0) &&
-	    nonce_check(ph->secret, cr.nonce, info->now_us / 1000000, ph->ttl_s) == NONCE_FOREIGN)
+	    nonce_check(&ph->mac, cr.nonce, info->now_us / 1000000, ph->ttl_s) == NONCE_FOREIGN)
 		return PHONE_AUTH_FOREIGN_NONCE;
 	if (a == PHONE_AUTH_WRONG_PASSWORD && phone_quirk_on(&ph->q, PHONE_Q_ACCEPT_ANY_PASSWORD)) {
 		emit_quirk(ph, PHONE_Q_ACCEPT_ANY_PASSWORD, m, info);
 		a = PHONE_AUTH_OK;
+	}
+	if (a == PHONE_AUTH_OK && phone_quirk_on(&ph->q, PHONE_Q_REJECT_ALL)) {
+		emit_quirk(ph, PHONE_Q_REJECT_ALL, m, info);
+		a = PHONE_AUTH_WRONG_PASSWORD;
 	}
 	if (a != PHONE_AUTH_OK)
 		return a;
@@ -585,11 +613,9 @@ static void act_on_body(struct phone *ph, const struct sip_msg *m, const struct 
 			struct phone_out *out)
 {
 	struct xs_span body = sip_msg_body(m);
-	struct xmlsvc_report *rep = calloc(1, sizeof *rep);
-	if (!rep || xmlsvc_check(body.p, body.len, rep) < 0) {
-		free(rep);
+	struct xmlsvc_report *rep = ph->rep;
+	if (xmlsvc_check(body.p, body.len, rep) < 0)
 		return;
-	}
 	size_t first = out->n_fetch;
 	const char *action = "event acted on"; /* resync, reboot_now, restart_now: nothing to fetch */
 	if (xs_span_caseeq_str(m->event, "XML-Service"))
@@ -605,8 +631,21 @@ static void act_on_body(struct phone *ph, const struct sip_msg *m, const struct 
 		json_object_set_new(o, "items", json_integer((json_int_t)rep->n_items));
 	json_object_set_new(o, "action", json_string(action));
 	phone_emit(ph, "body classified", o);
-	free(rep);
 
+	if (out->n_fetch > first && phone_quirk_on(&ph->q, PHONE_Q_WRONG_URL)) {
+		emit_quirk(ph, PHONE_Q_WRONG_URL, m, info);
+		for (size_t i = first; i < out->n_fetch; i++) {
+			struct phone_fetch *f = &out->fetch[i];
+			char *u = malloc(f->len + sizeof "xscert-wrong");
+			if (!u)
+				continue;
+			memcpy(u, f->url, f->len);
+			memcpy(u + f->len, "xscert-wrong", sizeof "xscert-wrong");
+			free(f->url);
+			f->url = u;
+			f->len += sizeof "xscert-wrong" - 1;
+		}
+	}
 	if (out->n_fetch > first && phone_quirk_on(&ph->q, PHONE_Q_NO_FETCH)) {
 		emit_quirk(ph, PHONE_Q_NO_FETCH, m, info);
 		for (size_t i = first; i < out->n_fetch; i++)
@@ -816,7 +855,8 @@ int phone_handle(struct phone *ph, const uint8_t *buf, size_t len,
 	r = 0;
 	if (key.oom)
 		r = -ENOMEM;
-	else if (!replay_cached(ph, &key, m, info, out)) {
+	else if (phone_quirk_on(&ph->q, PHONE_Q_NO_RETX_CACHE) ||
+		 !replay_cached(ph, &key, m, info, out)) {
 		respond(ph, m, info, out);
 		if (out->resp.oom)
 			r = -ENOMEM;

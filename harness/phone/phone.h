@@ -34,6 +34,12 @@ enum phone_quirk {
 	PHONE_Q_DELAY,                /* delay:MS every response */
 	PHONE_Q_BAD_VIA,              /* the response Via is not the request's */
 	PHONE_Q_HANG_ON,              /* hang-on:SUBSTRING stop answering forever after such a body */
+	/* beyond the list, so every phone-subject rule of DESIGN.md §6 can fail: */
+	PHONE_Q_BAD_CHALLENGE,        /* the 401's challenge has no nonce (XS-CHAL-02) */
+	PHONE_Q_BAD_ALGORITHM,        /* the challenge names an algorithm no RFC defines (XS-CHAL-04) */
+	PHONE_Q_REJECT_ALL,           /* right credentials rejected too (XS-AUTH-01) */
+	PHONE_Q_WRONG_URL,            /* fetches another URL than the pushed one (XS-FETCH-02) */
+	PHONE_Q_NO_RETX_CACHE,        /* a retransmission is handled as new (XS-SIP-02) */
 	PHONE_Q_COUNT
 };
 const char *phone_quirk_name(enum phone_quirk q); /* "no-auth", ... */

@@ -11,6 +11,7 @@
 /* Caps on the state kept per device (memory stays bounded on long captures). */
 #define RULES_MAX_NONCES   1024u /* nonces remembered (challenges and credentials) */
 #define RULES_MAX_REQUESTS 256u  /* answered requests remembered for retransmissions */
+#define RULES_CLOCK_SLACK_US 100000 /* a fetch stamped this much before the first NOTIFY still counts */
 
 /* What is remembered about one nonce. */
 struct rules_nonce {

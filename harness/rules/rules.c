@@ -384,8 +384,13 @@ bool rules_http_in_window(const struct rules_eval *e, size_t i)
 	const struct sip_msg *start = e->final ? e->final : e->push;
 	if (!start || !start->ts_us || !h->ts_us)
 		return true; /* untimed (unit tests, hand-built): the builder chose them */
-	/* a phone may fetch before the 200 is captured: allow from the push on */
-	int64_t from = e->push && e->push->ts_us ? e->push->ts_us : start->ts_us;
+	/*
+	 * A phone may fetch before its 200 is seen, and a live run stamps what it
+	 * sent after sending: count from the exchange's first NOTIFY, less a
+	 * little slack for the two clocks.
+	 */
+	const struct sip_msg *first = e->notify && e->notify->ts_us ? e->notify : start;
+	int64_t from = first->ts_us - RULES_CLOCK_SLACK_US;
 	return h->ts_us >= from && h->ts_us <= start->ts_us + e->ex->fetch_window_us;
 }
 

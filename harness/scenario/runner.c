@@ -153,6 +153,16 @@ static int send_req(struct step_run *s, const struct xs_buf *req)
 	return record_sent(s, req);
 }
 
+/* Reopen the step's TCP connection (the phone closed it). */
+static int reconnect(struct step_run *s)
+{
+	struct run *r = s->run;
+	enum xs_transport tp = s->c->tp;
+	sc_conn_close(&r->conn[tp]);
+	r->open[tp] = false;
+	return conn_for(r, tp, &s->c);
+}
+
 /* The answer to our request? Matched by Call-ID and CSeq, not Via (bad-via must not hang us). */
 static bool answers(const struct sip_msg *m, const char *call_id, uint32_t cseq, const char *method)
 {
@@ -165,15 +175,17 @@ static bool answers(const struct sip_msg *m, const char *call_id, uint32_t cseq,
  * retransmits on Timer E, gives up on Timer F. Returns the index of the final
  * answer in the exchange, -ETIMEDOUT, or another -errno.
  */
-static int transact(struct step_run *s, const struct xs_buf *req, uint32_t cseq,
-		    const char *method)
+static int transact_cap(struct step_run *s, const struct xs_buf *req, uint32_t cseq,
+			const char *method, int64_t cap_us)
 {
 	struct run *r = s->run;
 	int first = send_req(s, req);
 	if (first < 0)
 		return first;
 	struct sc_nict t;
-	sc_nict_start(&t, s->c->tp == XS_TP_TCP, r->t1_us, r->cap_us, sc_now_mono_us());
+	bool reconnected = false;
+	sc_nict_start(&t, s->c->tp == XS_TP_TCP, r->t1_us, cap_us ? cap_us : r->cap_us,
+		      sc_now_mono_us());
 	for (;;) {
 		struct sip_msg *m = NULL;
 		struct xs_buf junk = { 0 };
@@ -209,6 +221,16 @@ static int transact(struct step_run *s, const struct xs_buf *req, uint32_t cseq,
 			continue;
 		}
 		xs_buf_reset(&junk);
+		if (e == -ECONNRESET && s->c->tp == XS_TP_TCP && !reconnected) {
+			/* the phone closed the stream: reconnect once and send again */
+			reconnected = true;
+			e = reconnect(s);
+			if (e == 0)
+				e = send_req(s, req);
+			if (e < 0)
+				return e;
+			continue;
+		}
 		if (e != -ETIMEDOUT)
 			return e;
 		switch (sc_nict_tick(&t, sc_now_mono_us())) {
@@ -223,6 +245,12 @@ static int transact(struct step_run *s, const struct xs_buf *req, uint32_t cseq,
 			break;
 		}
 	}
+}
+
+static int transact(struct step_run *s, const struct xs_buf *req, uint32_t cseq,
+		    const char *method)
+{
+	return transact_cap(s, req, cseq, method, 0);
 }
 
 static void new_branch(char *out, size_t size)
@@ -427,7 +455,8 @@ static void retransmit_last(struct step_run *s, const char *method)
 		return;
 	struct xs_buf copy = { 0 };
 	xs_buf_append(&copy, s->last_req.p, s->last_req.len);
-	int e = transact(s, &copy, s->cseq, method);
+	/* a phone answers a retransmission at once (RFC 3261 §17.2.2): wait 8*T1 at most */
+	int e = transact_cap(s, &copy, s->cseq, method, 8 * s->run->t1_us);
 	(void)e; /* no answer to a retransmission is judged by XS-SIP-02 */
 	xs_buf_reset(&copy);
 }
@@ -671,7 +700,7 @@ static int finish_exchange(struct step_run *s, bool judge_expect)
  */
 static int run_replay(struct step_run *s, const char *id, const char *title)
 {
-	char rid[180], rtitle[240];
+	char rid[224], rtitle[240];
 	snprintf(rid, sizeof rid, "%s-replay", id);
 	snprintf(rtitle, sizeof rtitle, "%s (the replay)", title);
 	int e = new_exchange(s, rid, rtitle, XS_AUTH_REPLAY);
@@ -697,7 +726,7 @@ static int run_step(struct run *r, const struct scenario *sc, size_t si, unsigne
 {
 	const struct sc_step *st = &sc->steps[si];
 	struct step_run s = { .run = r, .sc = sc, .step = st, .cseq = 1 };
-	char id[160], sstem[64], stepno[12], title[200];
+	char id[200], sstem[64], stepno[24], title[200];
 	stem(sc->file, sstem, sizeof sstem);
 	snprintf(stepno, sizeof stepno, "%zu", si + 1);
 	if (rep)

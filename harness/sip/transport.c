@@ -249,7 +249,7 @@ int sip_tp_new(struct sip_tp **ret, const struct sip_tp_config *cfg)
 	tp->idle_ms = cfg->idle_ms > 0 ? cfg->idle_ms : SIP_TP_IDLE_MS;
 	tp->ep = epoll_create1(EPOLL_CLOEXEC);
 	tp->conns = calloc(tp->max_conns, sizeof *tp->conns);
-	tp->dgram = malloc(SIP_TP_UDP_MAX + 1);
+	tp->dgram = malloc((size_t)SIP_TP_UDP_BATCH * SIP_TP_UDP_MAX);
 	int r = -ENOMEM;
 	if (tp->ep < 0 || !tp->conns || !tp->dgram)
 		goto fail;
@@ -425,24 +425,38 @@ int sip_tp_send(struct sip_tp *tp, const struct sip_tp_peer *to, const uint8_t *
 	return c->dead ? -ENOTCONN : 0;
 }
 
+/* Read queued datagrams in batches (one recvmmsg call for up to SIP_TP_UDP_BATCH). */
 static int do_udp(struct sip_tp *tp, sip_tp_recv_fn fn, void *ctx)
 {
+	struct mmsghdr mm[SIP_TP_UDP_BATCH];
+	struct iovec iov[SIP_TP_UDP_BATCH];
+	struct sip_tp_peer peers[SIP_TP_UDP_BATCH];
 	int delivered = 0;
-	for (unsigned n = 0; n < SIP_TP_UDP_BURST; n++) {
-		struct sip_tp_peer peer = { .tp = XS_TP_UDP };
-		peer.salen = sizeof peer.sa;
-		ssize_t r = recvfrom(tp->udp, tp->dgram, SIP_TP_UDP_MAX, MSG_TRUNC,
-				     (struct sockaddr *)&peer.sa, &peer.salen);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
+	for (unsigned rounds = 0; rounds < SIP_TP_UDP_BURST / SIP_TP_UDP_BATCH; rounds++) {
+		memset(mm, 0, sizeof mm);
+		for (unsigned i = 0; i < SIP_TP_UDP_BATCH; i++) {
+			iov[i] = (struct iovec){ tp->dgram + (size_t)i * SIP_TP_UDP_MAX, SIP_TP_UDP_MAX };
+			mm[i].msg_hdr.msg_iov = &iov[i];
+			mm[i].msg_hdr.msg_iovlen = 1;
+			mm[i].msg_hdr.msg_name = &peers[i].sa;
+			mm[i].msg_hdr.msg_namelen = sizeof peers[i].sa;
 		}
-		if ((size_t)r > SIP_TP_UDP_MAX)
-			continue; /* truncated: cannot be a whole message */
-		sa_to_endpoint(&peer.sa, &peer.ep);
-		fn(ctx, &peer, tp->dgram, (size_t)r);
-		delivered++;
+		int n = recvmmsg(tp->udp, mm, SIP_TP_UDP_BATCH, MSG_DONTWAIT, NULL);
+		if (n <= 0)
+			break;
+		for (int i = 0; i < n; i++) {
+			if (mm[i].msg_hdr.msg_flags & MSG_TRUNC)
+				continue; /* truncated: cannot be a whole message */
+			struct sip_tp_peer *peer = &peers[i];
+			peer->tp = XS_TP_UDP;
+			peer->conn = 0;
+			peer->salen = mm[i].msg_hdr.msg_namelen;
+			sa_to_endpoint(&peer->sa, &peer->ep);
+			fn(ctx, peer, iov[i].iov_base, mm[i].msg_len);
+			delivered++;
+		}
+		if ((unsigned)n < SIP_TP_UDP_BATCH)
+			break;
 	}
 	return delivered;
 }

@@ -20,6 +20,7 @@
 #define SIP_TP_MAX_CONNS     1024u           /* default open TCP connections cap */
 #define SIP_TP_IDLE_MS       30000           /* default idle timeout of a TCP connection */
 #define SIP_TP_UDP_BURST     64u             /* datagrams read per wakeup before yielding */
+#define SIP_TP_UDP_BATCH     16u             /* datagrams per recvmmsg call */
 
 /*
  * Frame one message at the start of a stream buffer (RFC 3261 §18.3: the

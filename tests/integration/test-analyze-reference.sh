@@ -51,4 +51,18 @@ for f in "$CAP"/*.pcap "$CAP"/*.pcapng; do
     echo "$name: $m digest logins of sipdump's methods (sipdump $s)"
   fi
 done
+
+# Credentials: a malformed line is exit 2 naming FILE:LINE; the password is never printed.
+f=$(ls "$CAP"/*.pcap* | head -1)
+printf '# comment\n100:xscert.test\n' >"$WORK/bad.creds"
+rc=0
+"$XSCERT" analyze "$f" --credentials "$WORK/bad.creds" >/dev/null 2>"$WORK/err" || rc=$?
+[ "$rc" = 2 ] || bad "malformed credentials: exit $rc, want 2"
+grep -q "bad.creds:2" "$WORK/err" || bad "malformed credentials: the message does not name bad.creds:2"
+PW=$(awk -F: '!/^#/ && NF>=3 {print $3; exit}' "$CAP/reference.creds")
+rm -rf "$WORK/r"
+"$XSCERT" analyze "$CAP"/*.pcap* --credentials "$CAP/reference.creds" --report-dir "$WORK/r" \
+  --stats >"$WORK/out" 2>&1 || true
+"$XSCERT" analyze "$CAP"/*.pcap* --credentials "$CAP/reference.creds" >>"$WORK/out" 2>&1 || true
+if grep -rqF -- "$PW" "$WORK/out" "$WORK/r"; then bad "the password shows in the output or the report"; fi
 exit $fail

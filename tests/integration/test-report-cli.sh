@@ -39,6 +39,9 @@ expect 2 "wrong.json" "$XSCERT" report merge -o "$T/m.json" "$REPORT_DATA/pass.j
 expect 2 "wrong.json" "$XSCERT" report validate "$REPORT_DATA/pass.json" "$T/wrong.json"
 expect 0 "" "$XSCERT" report validate "$REPORT_DATA/pass.json" "$REPORT_DATA/fail.json"
 
+# an output that cannot be written is an environment failure
+expect 3 "cannot write" "$XSCERT" report render --format md -o "$T/no/such/dir/x.md" "$REPORT_DATA/pass.json"
+
 # render exits 0 whatever the verdict; the format follows -o's extension
 for f in html junit md json text; do
 	expect 0 "" "$XSCERT" report render --format "$f" -o "$T/a.$f" "$REPORT_DATA/fail.json"

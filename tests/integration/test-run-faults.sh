@@ -21,6 +21,24 @@ grep -q "udp:127.0.0.1:$port" "$T/down.err" || { cat "$T/down.err"; fail "the ad
 [ $? -eq 3 ] || fail "tcp target down: expected exit 3"
 grep -q "127.0.0.1:$port" "$T/down2.err" || fail "tcp: the address is not named"
 
+# a socket that swallows everything: Timer F, capped by --timeout, then exit 3
+python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1], flush=True)
+while True: s.recvfrom(65535)' > "$T/hole.port" &
+PIDS+=("$!")
+for _ in $(seq 50); do [ -s "$T/hole.port" ] && break; sleep 0.1; done
+hport=$(head -1 "$T/hole.port")
+start=$(date +%s)
+"$XSCERT" run --target "127.0.0.1:$hport" --password-file "$T/pw" --timeout 1.5 \
+	--report-dir "$T/hole" > /dev/null 2> "$T/hole.err"
+rc=$?
+[ $rc -eq 3 ] || fail "silent target: exit $rc, expected 3"
+grep -q "udp:127.0.0.1:$hport did not answer OPTIONS within 1.5 s" "$T/hole.err" ||
+	{ cat "$T/hole.err"; fail "silent target: the address is not named"; }
+[ $(( $(date +%s) - start )) -lt 20 ] || fail "silent target: not bounded by --timeout"
+
 # 2. malformed scenario: exit 2 with file:line:column and what was expected
 mkdir "$T/bad"
 printf 'name: x\nproves: y\nsteps:\n  - notify:\n      auth: sometimes\n' > "$T/bad/x.yaml"
@@ -29,10 +47,12 @@ rc=$?
 [ $rc -eq 2 ] || fail "malformed scenario: exit $rc, expected 2"
 grep -q "x.yaml:5:13: expected one of none, digest" "$T/bad.err" || { cat "$T/bad.err"; fail "no position"; }
 
-# 3. 20% loss: the run completes by retransmission (T1 shortened to keep it quick)
+# 3. 20% loss on UDP: the run completes by retransmission (T1 shortened to keep
+# it quick; TCP is left out: a stream does not lose messages, so nothing resends)
 "$XSCERT" run -q --profile spa504g-7.6.2 --quirk drop:20 --t1 100 --report-dir "$T/drop" \
-	"$S/02-challenge.yaml" "$S/03-auth-correct-url.yaml" "$S/05-auth-wrong-password.yaml" \
-	"$S/16-tcp.yaml" > "$T/drop.out" 2>&1
+	"$S/01-options-liveness.yaml" "$S/02-challenge.yaml" "$S/03-auth-correct-url.yaml" \
+	"$S/05-auth-wrong-password.yaml" "$S/09-auth-replay.yaml" "$S/15-retransmitted-notify.yaml" \
+	> "$T/drop.out" 2>&1
 rc=$?
 [ $rc -eq 0 ] || { cat "$T/drop.out"; fail "drop:20: exit $rc, expected 0"; }
 retx=$(jq '[.exchanges[].messages[] | select(.dir == "to-phone")] | length' "$T/drop/result.json" 2>/dev/null || echo 0)
@@ -52,6 +72,14 @@ if grep -rqa -- "$pw" "$T/t1" "$T/t1.out"; then fail "the password appears in th
 # XSCERT_PASSWORD works too
 XSCERT_PASSWORD="$pw" "$XSCERT" run -q --target "127.0.0.1:$EMU_PORT" --report-dir "$T/t1b" \
 	"$S/03-auth-correct-url.yaml" > "$T/t1b.out" 2>&1 || { cat "$T/t1b.out"; fail "XSCERT_PASSWORD run failed"; }
+
+# --http-listen / --http-url: the phone is told the given base and fetches it
+hp=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
+"$XSCERT" run -q --target "127.0.0.1:$EMU_PORT" --password-file "$T/e1.pw" \
+	--http-listen "127.0.0.1:$hp" --http-url "http://127.0.0.1:$hp/" --report-dir "$T/t1c" \
+	"$S/03-auth-correct-url.yaml" > "$T/t1c.out" 2>&1 || { cat "$T/t1c.out"; fail "--http-listen run failed"; }
+jq -e --arg u "http://127.0.0.1:$hp/xs/" '.exchanges[0].http[0].url | startswith($u)' \
+	"$T/t1c/result.json" > /dev/null || fail "the fetch did not use --http-url"
 
 # 5. a profile mismatch: XS-FW-01 fails
 "$XSCERT" run -q --target "127.0.0.1:$EMU_PORT" --password-file "$T/e1.pw" \
@@ -89,3 +117,31 @@ rc=$?
 	fail "no per-phone results"
 [ "$(jq '.devices | length' "$T/fleet/result.json")" -eq 2 ] || fail "merged result lacks a phone"
 echo "faults: all as expected"
+
+# 8. a malformed answer is a failed finding, never a crash
+python3 "$XSCERT_SRCDIR/tests/data/fake-phone/fake-phone.py" > "$T/fake.port" &
+PIDS+=("$!")
+for _ in $(seq 50); do [ -s "$T/fake.port" ] && break; sleep 0.1; done
+fport=$(head -1 "$T/fake.port")
+"$XSCERT" run --target "127.0.0.1:$fport" --password-file "$T/pw" --timeout 1 --t1 100 \
+	--report-dir "$T/fake" "$S/02-challenge.yaml" "$S/05-auth-wrong-password.yaml" \
+	> "$T/fake.out" 2>&1
+rc=$?
+[ $rc -eq 1 ] || { cat "$T/fake.out"; fail "broken phone: exit $rc, expected 1 (findings)"; }
+f=$(failing_rules "$T/fake")
+for r in XS-CHAL-02 XS-SIP-01; do
+	grep -qw "$r" <<<"$f" || fail "broken phone: $r did not fail ($f)"
+done
+echo "broken phone: failed $f"
+
+# 9. several challenges: the runner answers the strongest (SHA-256 over MD5)
+python3 "$XSCERT_SRCDIR/tests/data/fake-phone/fake-phone.py" --multi > "$T/multi.port" &
+PIDS+=("$!")
+for _ in $(seq 50); do [ -s "$T/multi.port" ] && break; sleep 0.1; done
+mport=$(head -1 "$T/multi.port")
+"$XSCERT" run --target "127.0.0.1:$mport" --password-file "$T/pw" --timeout 2 \
+	--report-dir "$T/multi" "$XSCERT_SRCDIR/tests/data/sipp-uas/scenarios/01-auth-correct.yaml" \
+	> "$T/multi.out" 2>&1
+rc=$?
+[ $rc -eq 0 ] || { cat "$T/multi.out"; fail "two challenges: exit $rc, expected 0"; }
+echo "two challenges: SHA-256 picked, XS-DIG-01 $(jq -r '[.exchanges[0].findings[] | select(.rule == "XS-DIG-01") | .verdict][0]' "$T/multi/result.json")"

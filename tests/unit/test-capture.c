@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* ---- building captures ---------------------------------------------- */
 
@@ -627,9 +628,17 @@ static void push(struct flow_ctx *fc, int n, const char *password, int64_t fetch
 		 "Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-%d-%%d\r\n"
 		 "From: <sip:ctl@127.0.0.1>;tag=t%d\r\nTo: <sip:100@127.0.0.2>\r\n"
 		 "Call-ID: push-%d@test\r\nEvent: xml-service\r\n", n, n, n);
-	char via1[600], via2[600];
+	char via1[600], via2[600], rsp1[600], rsp2[600];
 	snprintf(via1, sizeof via1, hdr, 1);
 	snprintf(via2, sizeof via2, hdr, 2);
+	/* responses: the same headers, the To tag added (RFC 3261 §8.2.6.2) */
+	char *to = strstr(hdr, "127.0.0.2>");
+	cr_assert_not_null(to);
+	char rhdr[600];
+	snprintf(rhdr, sizeof rhdr, "%.*s127.0.0.2>;tag=ph%d%s", (int)(to - hdr), hdr, n,
+		 to + strlen("127.0.0.2>"));
+	snprintf(rsp1, sizeof rsp1, rhdr, 1);
+	snprintf(rsp2, sizeof rsp2, rhdr, 2);
 	for (int rt = 0; rt < 2; rt++) /* the first NOTIFY and its retransmission */
 		sip_send(fc, true, "NOTIFY sip:100@127.0.0.2:5060 SIP/2.0\r\n%sCSeq: 1 NOTIFY\r\n"
 				   "Content-Length: %zu\r\n\r\n%s", via1, strlen(URL), URL);
@@ -637,7 +646,7 @@ static void push(struct flow_ctx *fc, int n, const char *password, int64_t fetch
 	snprintf(nonce, sizeof nonce, "%08x%08x", 0x5eed1234u * (unsigned)(n + 1), (unsigned)n ^ 0xa5a5a5a5u);
 	sip_send(fc, false, "SIP/2.0 401 Unauthorized\r\n%sCSeq: 1 NOTIFY\r\n"
 			    "WWW-Authenticate: Digest realm=\"xscert.test\", nonce=\"%s\", qop=\"auth\"\r\n"
-			    "Server: Cisco/SPA504G-7.6.2c\r\nContent-Length: 0\r\n\r\n", via1, nonce);
+			    "Server: Cisco/SPA504G-7.6.2c\r\nContent-Length: 0\r\n\r\n", rsp1, nonce);
 	struct digest_challenge ch = { .qop_mask = DIGEST_QOP_MASK(DIGEST_QOP_AUTH), .has_qop = true };
 	snprintf(ch.realm, sizeof ch.realm, "xscert.test");
 	snprintf(ch.nonce, sizeof ch.nonce, "%s", nonce);
@@ -652,7 +661,7 @@ static void push(struct flow_ctx *fc, int n, const char *password, int64_t fetch
 	xs_buf_reset(&auth);
 	bool ok = !strcmp(password, "pw");
 	sip_send(fc, false, "SIP/2.0 %s\r\n%sCSeq: 2 NOTIFY\r\nServer: Cisco/SPA504G-7.6.2c\r\n"
-			    "Content-Length: 0\r\n\r\n", ok ? "200 OK" : "401 Unauthorized", via2);
+			    "Content-Length: 0\r\n\r\n", ok ? "200 OK" : "401 Unauthorized", rsp2);
 	if (fetch_after_us >= 0) {
 		const char *get = "GET /xs/hello.xml HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n"
 				  "User-Agent: Cisco/SPA504G-7.6.2c\r\n\r\n";
@@ -809,4 +818,65 @@ Test(capture, exchanges_past_the_cap_are_folded)
 	cr_assert_str_eq(last->id, "e-folded");
 	cr_assert_gt(last->n_findings, 0);
 	xs_result_free(r);
+}
+
+/* ---- the file reader's fast path agrees with libpcap ------------------ */
+
+static int run_file(const struct xs_buf *b, struct seen *s)
+{
+	char path[] = "/tmp/test-capture-XXXXXX";
+	int fd = mkstemp(path);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, b->p, b->len), (ssize_t)b->len);
+	close(fd);
+	memset(s, 0, sizeof *s);
+	struct cap_sink sink = { .ctx = s, .unit = on_unit, .note = on_note };
+	struct cap_decoder *d;
+	cr_assert_eq(cap_decoder_new(&d, &sink), 0);
+	char err[256];
+	int r = cap_read_file(d, path, err, sizeof err);
+	cap_decoder_finish(d);
+	cap_decoder_free(d);
+	unlink(path);
+	return r;
+}
+
+Test(capture, file_fast_path_matches_libpcap)
+{
+	char two[1024];
+	snprintf(two, sizeof two, "%s%s", OPTIONS, NOTIFY_BODY);
+	struct seg segs[] = { { 0, 0, 0, 0x02 }, { 100, 100, strlen(two) - 100, 0x18 },
+			      { 0, 0, 100, 0x18 } };
+	struct pcapbuf pb;
+	tcp_capture(&pb, two, segs, 3);
+	uint8_t u[2048], ip[2048];
+	size_t il = ip4(ip, 17, 9, 0, u, udp(u, 1, 2, OPTIONS, strlen(OPTIONS)));
+	pcap_rec(&pb, ip, il, il);
+	struct seen a, b;
+	cr_assert_eq(run(&pb.b, &a), 0);
+	cr_assert_eq(run_file(&pb.b, &b), 0);
+	cr_assert_eq(a.n_sip, 3);
+	cr_assert_eq(b.n_sip, a.n_sip);
+	for (int i = 0; i < a.n_units; i++) {
+		cr_assert_eq(a.frames[i], b.frames[i]);
+		cr_assert_str_eq(a.text[i], b.text[i]);
+	}
+	/* truncated in a record: both read what is whole and say so */
+	pb.b.len -= 10;
+	cr_assert_eq(run(&pb.b, &a), 1);
+	cr_assert_eq(run_file(&pb.b, &b), 1);
+	cr_assert_eq(a.n_sip, 2);
+	cr_assert_eq(b.n_sip, 2);
+	cr_assert(noted(&b, "ends early"));
+	xs_buf_reset(&pb.b);
+	/* not a capture, unreadable */
+	struct xs_buf g = { 0 };
+	xs_buf_puts(&g, "definitely not a capture file, but long enough to have a header");
+	cr_assert_eq(run_file(&g, &b), -EBADMSG);
+	xs_buf_reset(&g);
+	struct cap_decoder *d;
+	cr_assert_eq(cap_decoder_new(&d, NULL), 0);
+	char err[256];
+	cr_assert_eq(cap_read_file(d, "/nonexistent/x.pcap", err, sizeof err), -ENOENT);
+	cap_decoder_free(d);
 }

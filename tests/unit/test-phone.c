@@ -577,7 +577,8 @@ Test(phone, quirk_parse)
 		{ "no-auth", 0 }, { "static-nonce", 0 }, { "no-qop", 0 }, { "accept-any-password", 0 },
 		{ "accept-replay", 0 }, { "ignore-stale", 0 }, { "wrong-realm-accepted", 0 },
 		{ "no-fetch", 0 }, { "fetch-twice", 0 }, { "drop:0", 0 }, { "drop:100", 0 },
-		{ "delay:10", 0 }, { "bad-via", 0 }, { "hang-on:x", 0 },
+		{ "delay:10", 0 }, { "bad-via", 0 }, { "hang-on:x", 0 }, { "bad-challenge", 0 },
+		{ "bad-algorithm", 0 }, { "reject-all", 0 }, { "wrong-url", 0 }, { "no-retx-cache", 0 },
 		{ "drop", -EINVAL }, { "drop:101", -EINVAL }, { "drop:-1", -EINVAL }, { "drop:1x", -EINVAL },
 		{ "delay:", -EINVAL }, { "delay:60001", -EINVAL }, { "no-auth:1", -EINVAL },
 		{ "hang-on:", -EINVAL }, { "bogus", -EINVAL }, { "", -EINVAL },
@@ -615,4 +616,245 @@ Test(phone, transport_framing)
 			cr_expect_eq(len, cases[i].len, "case %zu len %zu", i, len);
 		}
 	}
+}
+
+/* Every table the phone keeps is bounded: a nonce pushed out of the nc table reads as
+ * stale (a fresh challenge follows), never as valid for a replay. */
+Test(phone, nonce_table_bounded)
+{
+	struct phone *ph = make_phone("spa504g-7.6.2", secret_a, NULL);
+	struct phone_out out = { 0 };
+	struct req r = { .event = "XML-Service", .body = URL_BODY, .branch = "z9hG4bK-first" };
+	handle_at(ph, &r, T0, &out);
+	struct digest_challenge first = get_challenge(&out);
+	phone_out_reset(&out);
+	for (unsigned i = 0; i < PHONE_NONCE_TABLE + 10; i++) {
+		char branch[32], cid[32];
+		snprintf(branch, sizeof branch, "z9hG4bK-n%u", i);
+		snprintf(cid, sizeof cid, "c%u", i);
+		struct req q = { .event = "XML-Service", .branch = branch, .call_id = cid };
+		handle_at(ph, &q, T0, &out);
+		phone_out_reset(&out);
+	}
+	struct cred_opts o = { 0 };
+	char *auth = answer(&first, &o, URL_BODY);
+	r.auth = auth;
+	r.branch = "z9hG4bK-late";
+	r.cseq = 2;
+	handle_at(ph, &r, T0, &out);
+	cr_assert_eq(out.auth, PHONE_AUTH_STALE_NONCE, "got %s", phone_auth_name(out.auth));
+	cr_assert(get_challenge(&out).stale);
+	free(auth);
+	phone_out_reset(&out);
+	phone_free(ph);
+}
+
+/* ---- the transport, over loopback ---- */
+
+#include <arpa/inet.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+struct got {
+	unsigned n;
+	size_t last_len;
+	enum xs_transport tp;
+	struct sip_tp_peer peer;
+};
+
+static void on_msg(void *ctx, const struct sip_tp_peer *from, const uint8_t *buf, size_t len)
+{
+	struct got *g = ctx;
+	(void)buf;
+	g->n++;
+	g->last_len = len;
+	g->tp = from->tp;
+	g->peer = *from;
+}
+
+static int tcp_connect(uint16_t port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
+	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+	cr_assert_eq(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+	return fd;
+}
+
+static void pump(struct sip_tp *tp, struct got *g, int rounds)
+{
+	for (int i = 0; i < rounds; i++)
+		sip_tp_poll(tp, 20, on_msg, g);
+}
+
+#define OPT "OPTIONS sip:159@127.0.0.1 SIP/2.0\r\nContent-Length: 4\r\n\r\nbody"
+
+Test(phone, transport_tcp_framing_and_caps)
+{
+	struct sip_tp *tp = NULL;
+	struct sip_tp_config cfg = { .addr = "127.0.0.1", .udp = true, .tcp = true, .max_conns = 8 };
+	cr_assert_eq(sip_tp_new(&tp, &cfg), 0);
+	struct xs_endpoint ep, ep2;
+	cr_assert_eq(sip_tp_local(tp, XS_TP_TCP, &ep), 0);
+	cr_assert_eq(sip_tp_local(tp, XS_TP_UDP, &ep2), 0);
+	cr_assert_eq(ep.port, ep2.port);
+	struct got g = { 0 };
+
+	/* one message in three pieces, then two in one write */
+	int fd = tcp_connect(ep.port);
+	const char *m = OPT;
+	cr_assert_eq(write(fd, m, 10), 10);
+	pump(tp, &g, 3);
+	cr_assert_eq(g.n, 0);
+	cr_assert_eq(write(fd, m + 10, 30), 30);
+	pump(tp, &g, 3);
+	cr_assert_eq(write(fd, m + 40, strlen(m) - 40), (ssize_t)(strlen(m) - 40));
+	pump(tp, &g, 3);
+	cr_assert_eq(g.n, 1);
+	cr_assert_eq(g.last_len, strlen(m));
+	cr_assert_eq(g.tp, XS_TP_TCP);
+	char two[512];
+	snprintf(two, sizeof two, "\r\n\r\n%s%s", m, m);
+	cr_assert_eq(write(fd, two, strlen(two)), (ssize_t)strlen(two));
+	pump(tp, &g, 3);
+	cr_assert_eq(g.n, 3);
+	/* an answer goes back on the connection */
+	cr_assert_eq(sip_tp_send(tp, &g.peer, (const uint8_t *)"SIP/2.0 200 OK\r\n\r\n", 18), 0);
+	char buf[64];
+	cr_assert_eq(read(fd, buf, sizeof buf), 18);
+
+	/* a declared body over the cap closes the connection */
+	const char *huge = "OPTIONS sip:a SIP/2.0\r\nContent-Length: 9999999\r\n\r\n";
+	cr_assert_eq(write(fd, huge, strlen(huge)), (ssize_t)strlen(huge));
+	pump(tp, &g, 3);
+	cr_assert_eq(read(fd, buf, sizeof buf), 0, "connection closed");
+	close(fd);
+	pump(tp, &g, 2);
+	cr_assert_eq(sip_tp_conn_count(tp), 0);
+
+	/* more connections than the cap: the oldest idle one goes, new ones are served */
+	int fds[12];
+	for (int i = 0; i < 12; i++) {
+		fds[i] = tcp_connect(ep.port);
+		cr_assert_eq(write(fds[i], "NOTIFY", 6), 6);
+		pump(tp, &g, 2);
+	}
+	cr_assert_leq(sip_tp_conn_count(tp), 8);
+	unsigned before = g.n;
+	cr_assert_eq(write(fds[11], m + 6, strlen(m) - 6), (ssize_t)(strlen(m) - 6));
+	cr_assert_eq(write(fds[11], "", 0), 0);
+	int late = tcp_connect(ep.port);
+	cr_assert_eq(write(late, m, strlen(m)), (ssize_t)strlen(m));
+	pump(tp, &g, 5);
+	cr_assert_geq(g.n, before + 1);
+	for (int i = 0; i < 12; i++)
+		close(fds[i]);
+	close(late);
+	sip_tp_free(tp);
+}
+
+Test(phone, transport_idle_timeout_and_port_in_use)
+{
+	struct sip_tp *tp = NULL, *tp2 = NULL;
+	struct sip_tp_config cfg = { .addr = "127.0.0.1", .udp = true, .tcp = true, .idle_ms = 100 };
+	cr_assert_eq(sip_tp_new(&tp, &cfg), 0);
+	struct xs_endpoint ep;
+	cr_assert_eq(sip_tp_local(tp, XS_TP_TCP, &ep), 0);
+	struct got g = { 0 };
+	int fd = tcp_connect(ep.port);
+	cr_assert_eq(write(fd, "NOT", 3), 3);
+	pump(tp, &g, 2);
+	cr_assert_eq(sip_tp_conn_count(tp), 1);
+	usleep(400000);
+	pump(tp, &g, 2);
+	cr_assert_eq(sip_tp_conn_count(tp), 0, "idle connection closed");
+	close(fd);
+
+	struct sip_tp_config again = { .addr = "127.0.0.1", .port = ep.port, .udp = true, .tcp = true };
+	cr_assert_eq(sip_tp_new(&tp2, &again), -EADDRINUSE);
+	struct sip_tp_config bad = { .addr = "not-an-address", .udp = true };
+	cr_assert_eq(sip_tp_new(&tp2, &bad), -EINVAL);
+	sip_tp_free(tp);
+}
+
+#include "harness/phone/phone-int.h"
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+/* The pre-keyed MAC is HMAC-SHA256 (RFC 2104), checked against OpenSSL's one-shot HMAC. */
+Test(phone, mac_is_hmac_sha256)
+{
+	uint8_t key[PHONE_SECRET_LEN];
+	for (size_t i = 0; i < sizeof key; i++)
+		key[i] = (uint8_t)(i * 7 + 1);
+	static const char *const msgs[] = { "", "abc", "a longer message that spans more than one block of sixty-four bytes......" };
+	struct phone_mac m;
+	cr_assert_eq(phone_mac_init(&m, key), 0);
+	for (size_t i = 0; i < XS_ARRAY_SIZE(msgs); i++) {
+		uint8_t want[32], got[32];
+		unsigned n = 0;
+		HMAC(EVP_sha256(), key, sizeof key, (const uint8_t *)msgs[i], strlen(msgs[i]), want, &n);
+		phone_mac(&m, msgs[i], strlen(msgs[i]), got, sizeof got);
+		cr_expect_eq(memcmp(want, got, 32), 0, "message %zu", i);
+	}
+	phone_mac_free(&m);
+}
+
+/* The quirks beyond the list, one per phone rule that had none. */
+Test(phone, quirks_for_every_phone_rule)
+{
+	struct phone_out out = { 0 };
+	struct req r = { .event = "XML-Service", .body = URL_BODY };
+	struct xs_span v;
+
+	static const char *const badch[] = { "bad-challenge", NULL };
+	struct phone *ph = make_phone("spa504g-7.6.2", secret_a, badch);
+	handle_at(ph, &r, T0, &out);
+	struct sip_msg *m = parse_resp(&out);
+	cr_assert_eq(sip_msg_header(m, "WWW-Authenticate", 0, false, &v), 0);
+	cr_assert_null(memmem(v.p, v.len, "nonce", 5), "XS-CHAL-02: no nonce");
+	sip_msg_free(m);
+	phone_out_reset(&out);
+	phone_free(ph);
+
+	static const char *const badalg[] = { "bad-algorithm", NULL };
+	ph = make_phone("spa504g-7.6.2", secret_a, badalg);
+	handle_at(ph, &r, T0, &out);
+	m = parse_resp(&out);
+	cr_assert_eq(sip_msg_header(m, "WWW-Authenticate", 0, false, &v), 0);
+	cr_assert_not_null(memmem(v.p, v.len, "algorithm=XS-HASH-1", 19), "XS-CHAL-04");
+	sip_msg_free(m);
+	phone_out_reset(&out);
+	phone_free(ph);
+
+	static const char *const rej[] = { "reject-all", NULL };
+	ph = make_phone("spa504g-7.6.2", secret_a, rej);
+	struct cred_opts o = { 0 };
+	exchange(ph, &o, URL_BODY, T0, &out);
+	cr_assert_eq(out.status, 401, "XS-AUTH-01");
+	phone_out_reset(&out);
+	phone_free(ph);
+
+	static const char *const wrong[] = { "wrong-url", NULL };
+	ph = make_phone("spa504g-7.6.2", secret_a, wrong);
+	exchange(ph, &o, URL_BODY, T0, &out);
+	cr_assert_eq(out.n_fetch, 1);
+	cr_assert_str_eq(out.fetch[0].url, URL_BODY "xscert-wrong", "XS-FETCH-02");
+	phone_out_reset(&out);
+	phone_free(ph);
+
+	/* XS-SIP-02: the retransmitted authenticated NOTIFY is handled again: its nc replays */
+	static const char *const noretx[] = { "no-retx-cache", NULL };
+	ph = make_phone("spa504g-7.6.2", secret_a, noretx);
+	struct digest_challenge ch = exchange(ph, &o, URL_BODY, T0, &out);
+	cr_assert_eq(out.status, 200);
+	phone_out_reset(&out);
+	char *auth = answer(&ch, &o, URL_BODY);
+	struct req again = { .event = "XML-Service", .body = URL_BODY, .auth = auth, .branch = "z9hG4bK-b", .cseq = 2 };
+	handle_at(ph, &again, T0, &out);
+	cr_assert_not(out.retransmission);
+	cr_assert_eq(out.status, 401);
+	free(auth);
+	phone_out_reset(&out);
+	phone_free(ph);
 }

@@ -510,3 +510,64 @@ Test(report, escapers)
 		xs_buf_reset(&b);
 	}
 }
+
+/* Renderers never crash, even on a document that report_validate() would refuse. */
+Test(report, renderers_survive_wrong_types)
+{
+	static const char *const paths[] = {
+		"summary", "summary/findings", "summary/rules", "summary/by_device", "devices",
+		"devices/0", "devices/0/model", "rules", "rules/0", "rules/0/statement",
+		"exchanges/0", "exchanges/0/messages", "exchanges/0/messages/0",
+		"exchanges/0/messages/0/raw", "exchanges/0/messages/0/raw_b64",
+		"exchanges/0/messages/0/ts", "exchanges/0/http/0", "exchanges/0/http/0/url",
+		"exchanges/0/findings/7", "exchanges/0/findings/7/evidence",
+		"exchanges/0/findings/7/verdict", "exchanges/0/device", "source", "source/files",
+		"generated", "tool", "notes",
+	};
+	static const char *const values[] = { "null", "7", "\"x\"", "[1,{}]", "{}", "-1" };
+	for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
+		for (size_t v = 0; v < sizeof values / sizeof values[0]; v++) {
+			json_t *j = load_sample("hostile.json");
+			const char *key;
+			json_t *parent = resolve(j, paths[i], &key);
+			if (json_is_array(parent))
+				json_array_set_new(parent, (size_t)atoi(key),
+						   json_loads(values[v], JSON_DECODE_ANY, NULL));
+			else
+				json_object_set_new(parent, key,
+						    json_loads(values[v], JSON_DECODE_ANY, NULL));
+			for (int f = 0; f < REPORT_FORMAT_COUNT; f++) {
+				struct xs_buf b = { 0 };
+				int rc = report_render(j, (enum report_format)f, &b);
+				cr_assert(rc == 0 || rc == -EBADMSG, "%s=%s", paths[i], values[v]);
+				xs_buf_reset(&b);
+			}
+			struct xs_buf t = { 0 };
+			report_summary_text(j, &t);
+			xs_buf_reset(&t);
+			json_t *parts[2] = { j, j };
+			json_decref(report_merge(parts, 2));
+			json_decref(report_summary_compute(j));
+			json_decref(j);
+		}
+}
+
+Test(report, empty_result_renders)
+{
+	struct xs_result *r = NULL;
+	cr_assert_eq(xs_result_new(&r, XS_SOURCE_CAPTURE), 0);
+	json_t *j = report_from_result(r, NULL);
+	cr_assert_not_null(j);
+	char err[200];
+	cr_assert_eq(report_validate(j, err, sizeof err), 0, "%s", err);
+	cr_assert_str_eq(rj_s(rj_obj(j, "summary"), "verdict"), "pass");
+	cr_assert_eq(strlen(rj_s(j, "generated")), 20, "now, ISO 8601 UTC");
+	size_t len;
+	char *h = render(j, REPORT_HTML, &len);
+	cr_assert(strstr(h, "NO CHECKS"), "an empty result does not claim a pass");
+	free(h);
+	for (int f = 0; f < REPORT_FORMAT_COUNT; f++)
+		free(render(j, (enum report_format)f, &len));
+	json_decref(j);
+	xs_result_free(r);
+}
