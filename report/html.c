@@ -25,6 +25,8 @@
 #define HTML_LABEL_MAX 44u
 #define HTML_URL_TAIL 26u
 #define HTML_MAX_FILES 200u
+/* over this many exchanges, only failing and warning ones (and the first ones shown) keep raw bytes */
+#define HTML_RAW_ALL_MAX 1000u
 
 static void e(struct xs_buf *o, const char *s)
 {
@@ -340,7 +342,7 @@ static bool is_bad(const json_t *ex, const json_t *item)
 	return false;
 }
 
-static json_t *rows_json(const json_t *ex, json_t *lanes)
+static json_t *rows_json(const json_t *ex, json_t *lanes, bool with_raw)
 {
 	const json_t *msgs = rj_arr(ex, "messages"), *http = rj_arr(ex, "http");
 	size_t n = json_array_size(msgs) + json_array_size(http), k = 0, i;
@@ -373,7 +375,9 @@ static json_t *rows_json(const json_t *ex, json_t *lanes)
 				json_object_set_new(o, "fr", json_integer(rj_int(w[i].j, "frame")));
 			json_t *raw = json_object_get(w[i].j, "raw");
 			json_t *b64 = json_object_get(w[i].j, "raw_b64");
-			if (json_is_string(raw))
+			if (!with_raw)
+				json_object_set_new(o, "noraw", json_true());
+			else if (json_is_string(raw))
 				json_object_set(o, "raw", raw);
 			else if (json_is_string(b64))
 				json_object_set(o, "b64", b64);
@@ -477,11 +481,12 @@ static json_t *meta_json(const json_t *r, const json_t *ex, const json_t *dev)
 	return m;
 }
 
-static int exchange_data(struct xs_buf *o, const json_t *r, const json_t *ex, const json_t *dev)
+static int exchange_data(struct xs_buf *o, const json_t *r, const json_t *ex, const json_t *dev,
+			 bool with_raw)
 {
 	json_t *lanes = json_pack("[[s, n], [s, s?], [s, n]]", "Controller (sender)",
 				  "Phone under test", rj_str(dev, "address"), "HTTP server");
-	json_t *rows = lanes ? rows_json(ex, lanes) : NULL;
+	json_t *rows = lanes ? rows_json(ex, lanes, with_raw) : NULL;
 	json_t *d = json_pack("{s:o, s:o, s:o, s:o}", "lanes", lanes, "rows", rows, "f",
 			      findings_json(ex), "meta", meta_json(r, ex, dev));
 	if (!d)
@@ -493,7 +498,7 @@ static int exchange_data(struct xs_buf *o, const json_t *r, const json_t *ex, co
 	return rc;
 }
 
-static int exchange_row(struct xs_buf *o, const json_t *r, const json_t *ex)
+static int exchange_row(struct xs_buf *o, const json_t *r, const json_t *ex, bool with_raw)
 {
 	const json_t *dev = report_device(r, rj_str(ex, "device"));
 	size_t c[REPORT_N_VERDICTS], i;
@@ -546,7 +551,7 @@ static int exchange_row(struct xs_buf *o, const json_t *r, const json_t *ex)
 	if (c[XS_SKIP])
 		xs_buf_printf(o, " \xc2\xb7 %zu skip", c[XS_SKIP]);
 	xs_buf_puts(o, "</span></summary><div class=\"exb\"></div>");
-	int rc = exchange_data(o, r, ex, dev);
+	int rc = exchange_data(o, r, ex, dev, with_raw || (v != XS_PASS && v != XS_SKIP));
 	xs_buf_puts(o, "</details>\n");
 	return rc;
 }
@@ -592,8 +597,9 @@ static int exchanges(struct xs_buf *o, const json_t *r)
 	}
 	qsort(ord, n, sizeof *ord, order_cmp);
 	int rc = 0;
+	/* a page of 10,000 exchanges stays light: passing ones past the first keep no raw bytes */
 	for (size_t i = 0; i < n && rc == 0; i++)
-		rc = exchange_row(o, r, json_array_get(exs, ord[i].i));
+		rc = exchange_row(o, r, json_array_get(exs, ord[i].i), i < HTML_RAW_ALL_MAX);
 	free(ord);
 	xs_buf_puts(o, "</div>\n");
 	return rc;

@@ -66,6 +66,7 @@
       }
       box.appendChild(h('div', 'meta', 'Not valid UTF-8: bytes outside ASCII are shown as \\xNN.'));
     }
+    if (r.noraw) box.appendChild(h('div', 'meta', 'This large report keeps the bytes of failing exchanges and of the first 1000 only; all of them are in result.json.'));
     if (text === undefined) text = '';
     function flush() { if (buf) { pre.appendChild(document.createTextNode(buf)); buf = ''; } }
     for (var k = 0; k < text.length; k++) {

@@ -250,13 +250,42 @@ static const char *device_id(struct cap_analyzer *a, struct device *d)
 /* ---- credentials and intent ----------------------------------------- */
 
 /*
- * What the sender meant by its retry, from the known passwords: a digest
- * that verifies is CORRECT, one that does not is WRONG_PASSWORD; a user we
- * know with none of its realms is WRONG_REALM; anything else UNKNOWN. A
- * first NOTIFY that already carries credentials is a REPLAY; one that got a
- * challenge and no retry, NONE.
+ * What the sender meant by its retry. From the wire alone: a digest-uri
+ * other than the Request-URI is WRONG_URI; a retry the phone answered with a
+ * stale=true challenge is STALE (a capture cannot know the nonce lifetime,
+ * so a phone that ignores staleness is not seen here). From the known
+ * passwords: a digest that verifies is CORRECT, one that does not is
+ * WRONG_PASSWORD; a user we know with none of its realms is WRONG_REALM; a
+ * user we do not know, WRONG_USER; anything else UNKNOWN. A first NOTIFY
+ * that already carries credentials is a REPLAY; one that got a challenge and
+ * no retry, NONE.
  */
 static bool has_authorization(const struct sip_msg *m);
+
+/* The final answer challenges again with stale=true (RFC 7616 §3.3). */
+static bool final_is_stale(const struct xs_exchange *ex)
+{
+	if (ex->i_final < 0)
+		return false;
+	const struct sip_msg *m = ex->msgs[ex->i_final];
+	if (m->status != 401 && m->status != 407)
+		return false;
+	struct digest_challenge ch[DIGEST_MAX_CHALLENGES];
+	struct xs_span v;
+	for (unsigned i = 0; i < DIGEST_MAX_CHALLENGES &&
+			     (sip_msg_header(m, "WWW-Authenticate", i, false, &v) == 0 ||
+			      sip_msg_header(m, "Proxy-Authenticate", i, false, &v) == 0);
+	     i++) {
+		size_t n = 0;
+		struct digest_error de;
+		if (digest_challenge_parse(v.p, v.len, ch, XS_ARRAY_SIZE(ch), &n, &de) < 0)
+			continue;
+		for (size_t k = 0; k < n; k++)
+			if (ch[k].stale)
+				return true;
+	}
+	return false;
+}
 
 static enum xs_auth_intent infer_intent(const struct cap_analyzer *a, const struct xs_exchange *ex)
 {
@@ -267,8 +296,6 @@ static enum xs_auth_intent infer_intent(const struct cap_analyzer *a, const stru
 			return XS_AUTH_REPLAY;
 		return ex->i_challenge >= 0 ? XS_AUTH_NONE : XS_AUTH_UNKNOWN;
 	}
-	if (!a->o.n_creds)
-		return XS_AUTH_UNKNOWN;
 	const struct sip_msg *m = ex->msgs[ex->i_retry];
 	struct xs_span v;
 	if (sip_msg_header(m, "Authorization", 0, false, &v) < 0 &&
@@ -278,6 +305,16 @@ static enum xs_auth_intent infer_intent(const struct cap_analyzer *a, const stru
 	struct digest_error de;
 	enum xs_auth_intent intent = XS_AUTH_UNKNOWN;
 	if (!cr || digest_credentials_parse(v.p, v.len, cr, &de) < 0)
+		goto out;
+	if (!xs_span_eq_str(m->ruri, cr->uri)) {
+		intent = XS_AUTH_WRONG_URI;
+		goto out;
+	}
+	if (final_is_stale(ex)) {
+		intent = XS_AUTH_STALE;
+		goto out;
+	}
+	if (!a->o.n_creds)
 		goto out;
 	bool user_known = false;
 	for (size_t i = 0; i < a->o.n_creds; i++) {
@@ -302,8 +339,8 @@ static enum xs_auth_intent infer_intent(const struct cap_analyzer *a, const stru
 		if (res == DIGEST_BAD_RESPONSE)
 			intent = XS_AUTH_WRONG_PASSWORD;
 	}
-	if (intent == XS_AUTH_UNKNOWN && user_known)
-		intent = XS_AUTH_WRONG_REALM;
+	if (intent == XS_AUTH_UNKNOWN && !cr->userhash) /* a hashed name cannot be judged */
+		intent = user_known ? XS_AUTH_WRONG_REALM : XS_AUTH_WRONG_USER;
 out:
 	if (cr)
 		explicit_bzero(cr, sizeof *cr);

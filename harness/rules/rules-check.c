@@ -709,6 +709,12 @@ RULE_FN(rule_fw_02)
 		return r;
 	if (!e->final)
 		SKIP("no final answer to the push");
+	/* The matrix says what a phone does with a push it accepts; a push it was
+	 * right to refuse (no or wrong credentials) says nothing about firmware. */
+	if (e->final->status == 401 || e->final->status == 407)
+		SKIP("the push was not authenticated (the final answer is a challenge)");
+	if (e->ex->intent >= XS_AUTH_WRONG_PASSWORD)
+		SKIP("the retry was meant to be refused (%s)", xs_auth_intent_name(e->ex->intent));
 	const struct fw_profile *p = e->profile;
 	struct xs_buf ev = { 0 };
 	rules_ev_msg(&ev, e, e->push);

@@ -152,11 +152,32 @@ const struct rule_info *rules_catalogue(size_t *n)
 	return catalogue;
 }
 
+/* Rules judged outside rules_evaluate: the runner's scenario expectations. */
+static const struct rule_info extra[] = {
+	{ "XS-SCN-01", XS_SUBJECT_PHONE,
+	  "the phone's answers and fetches are what the scenario expects",
+	  "docs/scenario-format.md (expect, fetch, no_fetch)",
+	  "Added by `xscert run` for each scenario step: fails when the final status (or class) "
+	  "differs from the step's expect, when an expected fetch did not come within its time, "
+	  "or when a forbidden fetch came. Captures have no scenario, so `xscert analyze` never "
+	  "gives it." },
+};
+
+const struct rule_info *rules_extra(size_t *n)
+{
+	if (n)
+		*n = XS_ARRAY_SIZE(extra);
+	return extra;
+}
+
 const struct rule_info *rules_find(const char *id)
 {
 	for (size_t i = 0; id && i < XS_ARRAY_SIZE(catalogue); i++)
 		if (!strcmp(catalogue[i].id, id))
 			return &catalogue[i];
+	for (size_t i = 0; id && i < XS_ARRAY_SIZE(extra); i++)
+		if (!strcmp(extra[i].id, id))
+			return &extra[i];
 	return NULL;
 }
 

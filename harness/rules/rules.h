@@ -13,6 +13,9 @@ struct rule_info {
 	const char *judged;      /* how: what passes, fails, warns and when it skips */
 };
 const struct rule_info *rules_catalogue(size_t *n);
+/* Rules other parts judge (XS-SCN-01: scenario expectations, by the runner). */
+const struct rule_info *rules_extra(size_t *n);
+/* Looks in the catalogue, then the extra rules; NULL when unknown. */
 const struct rule_info *rules_find(const char *id);
 
 /* A known secret for XS-DIG-01 (never reported). realm "" matches any. */

@@ -8,7 +8,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 "$XSCERT" list rules >"$tmp/rules.txt" || fail "list rules exit $?"
-[ "$(grep -c '^XS-' "$tmp/rules.txt")" -eq 24 ] || fail "24 rules expected"
+[ "$(grep -c '^XS-' "$tmp/rules.txt")" -eq 25 ] || fail "25 rules expected (24 and XS-SCN-01)"
 "$XSCERT" list rules --format md >"$tmp/rules.md" || fail "list rules --format md"
 diff -u "$XSCERT_SRCDIR/docs/rules.md" "$tmp/rules.md" ||
 	fail "docs/rules.md is stale: regenerate with 'xscert list rules --format md > docs/rules.md'"
