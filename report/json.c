@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -236,12 +237,23 @@ static int bad(struct vctx *c, const char *path, const char *what)
 	return -EBADMSG;
 }
 
+
+/* A JSON path or message for a validation error; a long one is cut, which only shortens the message. */
+static void pathf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void pathf(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, size, fmt, ap);
+	va_end(ap);
+}
+
 static int need(struct vctx *c, const json_t *o, const char *path, const char *key,
 		json_type type, bool nullable)
 {
-	char p[160];
+	char p[512];
 	json_t *v = json_object_get(o, key);
-	snprintf(p, sizeof p, "%s%s%s", path, *path ? "." : "", key);
+	pathf(p, sizeof p, "%s%s%s", path, *path ? "." : "", key);
 	if (!v)
 		return bad(c, p, "missing");
 	if (nullable && json_is_null(v))
@@ -262,9 +274,9 @@ static int one_of(struct vctx *c, const json_t *o, const char *path, const char 
 	for (size_t i = 0; s && i < n; i++)
 		if (!strcmp(s, names[i]))
 			return 0;
-	char p[160], w[160];
-	snprintf(p, sizeof p, "%s.%s", path, key);
-	snprintf(w, sizeof w, "expected one of %s", list);
+	char p[512], w[512];
+	pathf(p, sizeof p, "%s.%s", path, key);
+	pathf(w, sizeof w, "expected one of %s", list);
 	return bad(c, p, w);
 }
 
@@ -276,7 +288,7 @@ static const char *const subjects[] = { "phone", "sender" };
 static int v_message(struct vctx *c, const json_t *m, const char *path)
 {
 	int64_t t;
-	char p[160];
+	char p[512];
 	int r;
 	if (!json_is_object(m))
 		return bad(c, path, "expected an object");
@@ -284,12 +296,12 @@ static int v_message(struct vctx *c, const json_t *m, const char *path)
 	    (r = one_of(c, m, path, "dir", dirs, 2, "to-phone|from-phone")) < 0 ||
 	    (r = one_of(c, m, path, "role", roles, 5, "notify|challenge|retry|final|other")) < 0)
 		return r;
-	snprintf(p, sizeof p, "%s.ts", path);
+	pathf(p, sizeof p, "%s.ts", path);
 	if (report_ts_parse(json_object_get(m, "ts"), &t) < 0)
 		return bad(c, p, "expected epoch seconds as \"1700000000.123456\"");
 	const json_t *b64 = json_object_get(m, "raw_b64");
 	if (json_object_get(m, "raw") && !json_is_string(json_object_get(m, "raw")))
-		return snprintf(p, sizeof p, "%s.raw", path), bad(c, p, "expected a string");
+		return pathf(p, sizeof p, "%s.raw", path), bad(c, p, "expected a string");
 	if (b64) {
 		struct xs_buf tmp = { 0 };
 		r = json_is_string(b64) ? report_b64_decode(&tmp, json_string_value(b64),
@@ -297,7 +309,7 @@ static int v_message(struct vctx *c, const json_t *m, const char *path)
 					: -EBADMSG;
 		xs_buf_reset(&tmp);
 		if (r == -EBADMSG)
-			return snprintf(p, sizeof p, "%s.raw_b64", path),
+			return pathf(p, sizeof p, "%s.raw_b64", path),
 			       bad(c, p, "expected base64 (RFC 4648)");
 		if (r < 0)
 			return r;
@@ -320,22 +332,22 @@ static int v_exchange(struct vctx *c, const json_t *result, const json_t *ex, co
 		return r;
 	const char *dev = rj_str(ex, "device");
 	if (dev && !report_device(result, dev))
-		return snprintf(p, sizeof p, "%s.device", path), bad(c, p, "names no device");
+		return pathf(p, sizeof p, "%s.device", path), bad(c, p, "names no device");
 	json_array_foreach(rj_arr(ex, "messages"), i, v) {
-		snprintf(p, sizeof p, "%s.messages[%zu]", path, i);
+		pathf(p, sizeof p, "%s.messages[%zu]", path, i);
 		if ((r = v_message(c, v, p)) < 0)
 			return r;
 	}
 	json_array_foreach(rj_arr(ex, "http"), i, v) {
 		int64_t t;
-		snprintf(p, sizeof p, "%s.http[%zu]", path, i);
+		pathf(p, sizeof p, "%s.http[%zu]", path, i);
 		if (!json_is_object(v))
 			return bad(c, p, "expected an object");
 		if (report_ts_parse(json_object_get(v, "ts"), &t) < 0)
 			return bad(c, p, "ts: expected epoch seconds as \"1700000000.123456\"");
 	}
 	json_array_foreach(rj_arr(ex, "findings"), i, v) {
-		snprintf(p, sizeof p, "%s.findings[%zu]", path, i);
+		pathf(p, sizeof p, "%s.findings[%zu]", path, i);
 		if (!json_is_object(v))
 			return bad(c, p, "expected an object");
 		if ((r = need(c, v, p, "rule", JSON_STRING, false)) < 0 ||
@@ -355,13 +367,13 @@ static int v_diff(struct vctx *c, const json_t *want, const json_t *got, const c
 		json_t *w;
 		char p[200];
 		json_object_foreach((json_t *)want, k, w) {
-			snprintf(p, sizeof p, "%s.%s", path, k);
+			pathf(p, sizeof p, "%s.%s", path, k);
 			if (v_diff(c, w, json_object_get(got, k), p) < 0)
 				return -EBADMSG;
 		}
 		json_object_foreach((json_t *)got, k, w)
 			if (!json_object_get(want, k))
-				return snprintf(p, sizeof p, "%s.%s", path, k),
+				return pathf(p, sizeof p, "%s.%s", path, k),
 				       bad(c, p, "not in the exchanges");
 		return 0;
 	}
@@ -369,20 +381,20 @@ static int v_diff(struct vctx *c, const json_t *want, const json_t *got, const c
 		return 0;
 	char w[160];
 	if (json_is_integer(want))
-		snprintf(w, sizeof w, "does not match the exchanges (they give %lld)",
+		pathf(w, sizeof w, "does not match the exchanges (they give %lld)",
 			 (long long)json_integer_value(want));
 	else if (json_is_string(want))
-		snprintf(w, sizeof w, "does not match the exchanges (they give \"%s\")",
+		pathf(w, sizeof w, "does not match the exchanges (they give \"%s\")",
 			 json_string_value(want));
 	else
-		snprintf(w, sizeof w, "does not match the exchanges");
+		pathf(w, sizeof w, "does not match the exchanges");
 	return bad(c, path, w);
 }
 
 int report_validate(const json_t *j, char *err, size_t errlen)
 {
 	struct vctx c = { err, errlen };
-	char p[160];
+	char p[512];
 	size_t i;
 	json_t *v;
 	int r;
@@ -408,7 +420,7 @@ int report_validate(const json_t *j, char *err, size_t errlen)
 	    (r = need(&c, src, "source", "files", JSON_ARRAY, false)) < 0)
 		return r;
 	json_array_foreach(rj_arr(j, "devices"), i, v) {
-		snprintf(p, sizeof p, "devices[%zu]", i);
+		pathf(p, sizeof p, "devices[%zu]", i);
 		if (!json_is_object(v))
 			return bad(&c, p, "expected an object");
 		if ((r = need(&c, v, p, "id", JSON_STRING, false)) < 0)
@@ -417,19 +429,19 @@ int report_validate(const json_t *j, char *err, size_t errlen)
 			return bad(&c, p, "id: used twice");
 	}
 	json_array_foreach(rj_arr(j, "rules"), i, v) {
-		snprintf(p, sizeof p, "rules[%zu]", i);
+		pathf(p, sizeof p, "rules[%zu]", i);
 		if (!json_is_object(v))
 			return bad(&c, p, "expected an object");
 		if ((r = need(&c, v, p, "id", JSON_STRING, false)) < 0)
 			return r;
 	}
 	json_array_foreach(rj_arr(j, "exchanges"), i, v) {
-		snprintf(p, sizeof p, "exchanges[%zu]", i);
+		pathf(p, sizeof p, "exchanges[%zu]", i);
 		if ((r = v_exchange(&c, j, v, p)) < 0)
 			return r;
 	}
 	json_array_foreach(rj_arr(j, "notes"), i, v) {
-		snprintf(p, sizeof p, "notes[%zu]", i);
+		pathf(p, sizeof p, "notes[%zu]", i);
 		if (!json_is_object(v))
 			return bad(&c, p, "expected an object");
 		if ((r = need(&c, v, p, "what", JSON_STRING, false)) < 0)

@@ -154,7 +154,7 @@ static int get_word(struct ld *l, const yaml_node_t *n, const char *key,
 static int get_bool(struct ld *l, const yaml_node_t *n, const char *key, bool *out)
 {
 	static const char *const words[] = { "false", "true", "no", "yes", "off", "on" };
-	int i;
+	int i = 0;
 	int r = get_word(l, n, key, words, XS_ARRAY_SIZE(words), &i);
 	if (r < 0)
 		return r;
@@ -297,13 +297,13 @@ static int notify_pair(struct ld *l, const char *key, const yaml_node_t *k, cons
 		return body_set(l, st, k, v, key, SC_BODY_RAW);
 	if (!strcmp(key, "newline")) {
 		static const char *const w[] = { "none", "lf", "crlf" };
-		int i;
+		int i = 0;
 		int r = get_word(l, v, key, w, XS_ARRAY_SIZE(w), &i);
 		st->newline = (enum sc_newline)i;
 		return r;
 	}
 	if (!strcmp(key, "auth")) {
-		int i;
+		int i = 0;
 		int r = get_word(l, v, key, auth_names, SC_AUTH_COUNT, &i);
 		st->auth = (enum sc_auth)i;
 		return r;
@@ -391,7 +391,7 @@ static int step_pair(struct ld *l, const char *key, const yaml_node_t *k, const 
 		return parse_expect(l, v, st);
 	if (!strcmp(key, "fetch")) {
 		static const char *const w[] = { "any", "expected", "forbidden" };
-		int i;
+		int i = 0;
 		int r = get_word(l, v, key, w, XS_ARRAY_SIZE(w), &i);
 		st->fetch = (enum sc_fetch)i;
 		return r;
@@ -440,7 +440,7 @@ static int top_pair(struct ld *l, const char *key, const yaml_node_t *k, const y
 	}
 	if (!strcmp(key, "transport")) {
 		static const char *const w[] = { "udp", "tcp" };
-		int i;
+		int i = 0;
 		int r = get_word(l, v, key, w, XS_ARRAY_SIZE(w), &i);
 		s->transport = i;
 		return r;
