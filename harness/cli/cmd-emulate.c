@@ -32,6 +32,7 @@ static void usage(FILE *f)
 		"                         wrong-realm-accepted, no-fetch, fetch-twice, drop:PERCENT,\n"
 		"                         delay:MS, bad-via, hang-on:SUBSTRING, bad-challenge,\n"
 		"                         bad-algorithm, reject-all, wrong-url, no-retx-cache\n"
+		"                         (drop:PERCENT loses UDP datagrams; TCP is never lossy)\n"
 		"  --events FILE          write what it does as JSON lines (- for stdout)\n"
 		"  -h, --help             this text\n\n"
 		"The first line on stderr says where it listens:\n"

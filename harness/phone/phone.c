@@ -817,7 +817,9 @@ int phone_handle(struct phone *ph, const uint8_t *buf, size_t len,
 		out->dropped = true;
 		return 0;
 	}
-	if (phone_quirk_on(&ph->q, PHONE_Q_DROP)) {
+	/* Loss is a datagram thing: TCP delivers or breaks the connection, so a
+	 * stream message is never "lost" (RFC 3261 §17.1.2.2: no Timer E on TCP). */
+	if (phone_quirk_on(&ph->q, PHONE_Q_DROP) && info->tp == XS_TP_UDP) {
 		uint32_t x = 0;
 		phone_rng_bytes(&ph->rng, &x, sizeof x);
 		if (x % 100 < ph->q.drop_percent) {
