@@ -251,7 +251,8 @@ static const char *device_id(struct cap_analyzer *a, struct device *d)
 
 /*
  * What the sender meant by its retry. From the wire alone: a digest-uri
- * other than the Request-URI is WRONG_URI; a retry the phone answered with a
+ * other than the Request-URI is WRONG_URI; a realm the challenge did not
+ * offer, WRONG_REALM; a retry the phone answered with a
  * stale=true challenge is STALE (a capture cannot know the nonce lifetime,
  * so a phone that ignores staleness is not seen here). From the known
  * passwords: a digest that verifies is CORRECT, one that does not is
@@ -262,29 +263,45 @@ static const char *device_id(struct cap_analyzer *a, struct device *d)
  */
 static bool has_authorization(const struct sip_msg *m);
 
+/* The Digest challenges of a 401/407 (both header names, every line); their count. */
+static size_t challenges_of(const struct sip_msg *m, struct digest_challenge *ch, size_t max)
+{
+	size_t n = 0;
+	struct xs_span v;
+	if (m->status != 401 && m->status != 407)
+		return 0;
+	static const char *const names[] = { "WWW-Authenticate", "Proxy-Authenticate" };
+	for (size_t h = 0; h < XS_ARRAY_SIZE(names); h++)
+		for (unsigned i = 0; n < max && sip_msg_header(m, names[h], i, false, &v) == 0; i++) {
+			struct digest_error de;
+			size_t got = n;
+			if (digest_challenge_parse(v.p, v.len, ch, max, &got, &de) >= 0)
+				n = got;
+		}
+	return n;
+}
+
 /* The final answer challenges again with stale=true (RFC 7616 §3.3). */
 static bool final_is_stale(const struct xs_exchange *ex)
 {
-	if (ex->i_final < 0)
-		return false;
-	const struct sip_msg *m = ex->msgs[ex->i_final];
-	if (m->status != 401 && m->status != 407)
-		return false;
 	struct digest_challenge ch[DIGEST_MAX_CHALLENGES];
-	struct xs_span v;
-	for (unsigned i = 0; i < DIGEST_MAX_CHALLENGES &&
-			     (sip_msg_header(m, "WWW-Authenticate", i, false, &v) == 0 ||
-			      sip_msg_header(m, "Proxy-Authenticate", i, false, &v) == 0);
-	     i++) {
-		size_t n = 0;
-		struct digest_error de;
-		if (digest_challenge_parse(v.p, v.len, ch, XS_ARRAY_SIZE(ch), &n, &de) < 0)
-			continue;
-		for (size_t k = 0; k < n; k++)
-			if (ch[k].stale)
-				return true;
-	}
+	size_t n = ex->i_final < 0 ? 0 : challenges_of(ex->msgs[ex->i_final], ch, XS_ARRAY_SIZE(ch));
+	for (size_t k = 0; k < n; k++)
+		if (ch[k].stale)
+			return true;
 	return false;
+}
+
+/* The retry names a realm none of the exchange's challenges offered. */
+static bool realm_not_offered(const struct xs_exchange *ex, const char *realm)
+{
+	struct digest_challenge ch[DIGEST_MAX_CHALLENGES];
+	size_t n = ex->i_challenge < 0 ? 0
+				       : challenges_of(ex->msgs[ex->i_challenge], ch, XS_ARRAY_SIZE(ch));
+	for (size_t k = 0; k < n; k++)
+		if (!strcmp(ch[k].realm, realm))
+			return false;
+	return n > 0;
 }
 
 static enum xs_auth_intent infer_intent(const struct cap_analyzer *a, const struct xs_exchange *ex)
@@ -308,6 +325,10 @@ static enum xs_auth_intent infer_intent(const struct cap_analyzer *a, const stru
 		goto out;
 	if (!xs_span_eq_str(m->ruri, cr->uri)) {
 		intent = XS_AUTH_WRONG_URI;
+		goto out;
+	}
+	if (realm_not_offered(ex, cr->realm)) {
+		intent = XS_AUTH_WRONG_REALM;
 		goto out;
 	}
 	if (final_is_stale(ex)) {
@@ -451,6 +472,10 @@ static void judge(struct cap_analyzer *a, struct pend *p)
 	ex->device_id = device_id(a, p->dev);
 	ex->fetch_window_us = a->o.fetch_window_us;
 	ex->intent = infer_intent(a, ex);
+	/* A replay is one request that is both the push and its authenticated
+	 * retry, as the runner records it, so XS-AUTH-03 judges it the same way. */
+	if (ex->intent == XS_AUTH_REPLAY && ex->i_retry < 0)
+		ex->i_retry = ex->i_notify;
 	if (p->dropped_msgs)
 		note(a, p->first_frame,
 				   "exchange %s: %llu further messages (retransmissions) not kept",
