@@ -9,15 +9,16 @@
 S="$XSCERT_SRCDIR/scenarios"
 # scenarios whose intent the analyzer can infer from the credentials alone
 set -- "$S/01-options-liveness.yaml" "$S/02-challenge.yaml" "$S/03-auth-correct-url.yaml" \
-	"$S/05-auth-wrong-password.yaml" "$S/15-retransmitted-notify.yaml" "$S/16-tcp.yaml"
-RULES='["XS-CHAL-01","XS-CHAL-02","XS-CHAL-03","XS-CHAL-04","XS-AUTH-01","XS-AUTH-02","XS-FETCH-01","XS-FETCH-02","XS-SIP-01","XS-SIP-02"]'
+	"$S/05-auth-wrong-password.yaml" "$S/07-auth-wrong-realm.yaml" "$S/09-auth-replay.yaml" \
+	"$S/15-retransmitted-notify.yaml" "$S/16-tcp.yaml"
+RULES='["XS-CHAL-01","XS-CHAL-02","XS-CHAL-03","XS-CHAL-04","XS-AUTH-01","XS-AUTH-02","XS-AUTH-03","XS-FETCH-01","XS-FETCH-02","XS-SIP-01","XS-SIP-02"]'
 # per rule: did it fail anywhere, did it pass anywhere
 verdicts() {
 	jq -r --argjson rules "$RULES" '.summary.rules | to_entries[] | select(.key as $k | $rules | index($k))
 		| "\(.key) fail=\(.value.fail > 0)"' "$1" | sort
 }
 bad=0
-for quirk in none accept-any-password no-fetch; do
+for quirk in none accept-any-password no-fetch accept-replay wrong-realm-accepted; do
 	extra=()
 	[ "$quirk" != none ] && extra=(--quirk "$quirk")
 	start_emulator "e-$quirk" --profile spa504g-7.6.2 "${extra[@]}"
