@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* merge.c — many results (a fleet: phones, captures) as one with a combined summary. */
 #include "report-int.h"
+#include "harness/rules/rules.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,6 +108,55 @@ out:
 	return r;
 }
 
+/* Where rule id stands in the catalogue, then the runner-only rules; unknown ids last. */
+static size_t rule_rank(const char *id)
+{
+	size_t n, nx;
+	const struct rule_info *cat = rules_catalogue(&n), *extra = rules_extra(&nx);
+	for (size_t i = 0; id && i < n; i++)
+		if (!strcmp(cat[i].id, id))
+			return i;
+	for (size_t i = 0; id && i < nx; i++)
+		if (!strcmp(extra[i].id, id))
+			return n + i;
+	return n + nx;
+}
+
+static int rule_cmp(const void *x, const void *y)
+{
+	const char *a = rj_str(*(json_t *const *)x, "id"), *b = rj_str(*(json_t *const *)y, "id");
+	size_t ra = rule_rank(a), rb = rule_rank(b);
+	if (ra != rb)
+		return ra < rb ? -1 : 1;
+	return strcmp(a ? a : "", b ? b : "");
+}
+
+/* The merged rules in catalogue order, whatever order the parts named them in. */
+static int sort_rules(json_t **rules)
+{
+	size_t n = json_array_size(*rules), i;
+	json_t *v, *sorted = json_array();
+	json_t **tmp = calloc(n ? n : 1, sizeof *tmp);
+	if (!sorted || !tmp) {
+		free(tmp);
+		json_decref(sorted);
+		return -ENOMEM;
+	}
+	json_array_foreach(*rules, i, v)
+		tmp[i] = v;
+	qsort(tmp, n, sizeof *tmp, rule_cmp);
+	for (i = 0; i < n; i++)
+		if (json_array_append(sorted, tmp[i]) < 0) {
+			free(tmp);
+			json_decref(sorted);
+			return -ENOMEM;
+		}
+	free(tmp);
+	json_decref(*rules);
+	*rules = sorted;
+	return 0;
+}
+
 json_t *report_merge(json_t *const *results, size_t n)
 {
 	char now[32];
@@ -122,6 +172,8 @@ json_t *report_merge(json_t *const *results, size_t n)
 	for (size_t i = 0; i < n; i++)
 		if (merge_part(&m, results[i], i) < 0)
 			goto out;
+	if (sort_rules(&m.rules) < 0)
+		goto out;
 	j = json_pack("{s:s, s:{s:s, s:s}, s:s, s:{s:s, s:n, s:b, s:O, s:O}, s:O, s:O, s:O, s:O}",
 		      "schema", REPORT_SCHEMA, "tool", "name", "xscert", "version",
 		      XSCERT_VERSION, "generated", now, "source", "kind", "merged", "target",

@@ -144,7 +144,7 @@ int cmd_report(int argc, char **argv)
 	argc--, argv++;
 	optind = 1;
 	int c;
-	while ((c = getopt_long(argc, argv, "+f:o:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:o:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			format = optarg;

@@ -607,7 +607,7 @@ static int parse_opts(struct opts *o, int argc, char **argv, int *first)
 	optind = 1;
 	int c;
 	double d;
-	while ((c = getopt_long(argc, argv, "+t:u:p:o:f:j:qh", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "t:u:p:o:f:j:qh", lo, NULL)) != -1) {
 		switch (c) {
 		case 't': o->target = optarg; break;
 		case O_TRANSPORT: o->transport = optarg; break;
