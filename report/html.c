@@ -404,9 +404,7 @@ static int finding_cmp(const void *a, const void *b)
 	int vx = report_verdict_index(rj_str(*x, "verdict")),
 	    vy = report_verdict_index(rj_str(*y, "verdict"));
 	int rx = vx < 0 ? 5 : rank[vx], ry = vy < 0 ? 5 : rank[vy];
-	if (rx != ry)
-		return rx - ry;
-	return *x < *y ? -1 : *x > *y; /* stable: array order */
+	return rx - ry;
 }
 
 static json_t *findings_json(const json_t *ex)
@@ -419,7 +417,14 @@ static json_t *findings_json(const json_t *ex)
 		goto oom;
 	for (i = 0; i < n; i++)
 		v[i] = json_array_get(fs, i); /* array elements are distinct objects in order */
-	qsort(v, n, sizeof *v, finding_cmp);
+	/* insertion sort: stable, so equal verdicts keep the result's order (same bytes
+	 * whatever the allocator did; qsort is not stable) */
+	for (i = 1; i < n; i++)
+		for (size_t k = i; k > 0 && finding_cmp(&v[k - 1], &v[k]) > 0; k--) {
+			const json_t *t = v[k];
+			v[k] = v[k - 1];
+			v[k - 1] = t;
+		}
 	for (i = 0; i < n; i++)
 		if (json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s?}", "r",
 							 rj_s(v[i], "rule"), "v",
@@ -450,17 +455,23 @@ static json_t *meta_json(const json_t *r, const json_t *ex, const json_t *dev)
 		const char *intent, *words;
 	} intents[] = {
 		{ "none", "none (no authenticated retry)" }, { "correct", "the right password" },
-		{ "wrong-password", "a wrong password (on purpose)" },
-		{ "wrong-user", "a wrong user (on purpose)" },
-		{ "wrong-realm", "a wrong realm (on purpose)" },
-		{ "wrong-uri", "a wrong digest-uri (on purpose)" },
-		{ "replay", "a replayed Authorization (on purpose)" },
-		{ "stale", "an expired nonce (on purpose)" },
+		{ "wrong-password", "a wrong password" }, { "wrong-user", "a wrong user" },
+		{ "wrong-realm", "a wrong realm" },       { "wrong-uri", "a wrong digest-uri" },
+		{ "replay", "a replayed Authorization" }, { "stale", "an expired nonce" },
 	};
+	/* a live run sends wrong credentials on purpose; in a capture the analyzer
+	 * only infers what the sender did, and the sender may be at fault */
+	bool live = !strcmp(rj_s(rj_obj(r, "source"), "kind"), "live");
 	for (size_t i = 0; i < XS_ARRAY_SIZE(intents); i++)
-		if (!strcmp(rj_s(ex, "intent"), intents[i].intent))
+		if (!strcmp(rj_s(ex, "intent"), intents[i].intent)) {
+			bool plain = i < 2;
+			xs_buf_printf(&b, "%s%s", intents[i].words,
+				      plain ? "" : live ? " (on purpose)"
+							: " (inferred from the capture and the credentials)");
 			json_array_append_new(m, json_pack("[s, s]", "Credentials sent",
-							   intents[i].words));
+							   xs_buf_cstr(&b)));
+			xs_buf_reset(&b);
+		}
 	if (rj_str(ex, "expected_profile"))
 		json_array_append_new(m, json_pack("[s, s]", "Expected profile",
 						   rj_str(ex, "expected_profile")));

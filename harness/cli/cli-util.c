@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 void cli_err(const char *cmd, const char *fmt, ...)
 {
@@ -29,11 +30,34 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	return XS_EXIT_USAGE;
 }
 
+const char *cli_opt_shown(const char *arg, char *buf, size_t len)
+{
+	size_t n = 0;
+	if (!arg || arg[0] != '-')
+		arg = "(an operand)";
+	while (arg[n] && arg[n] != '=' && n + 1 < len && n < 64)
+		n++;
+	memcpy(buf, arg, n);
+	buf[n] = '\0';
+	return buf;
+}
+
+int cli_stray_operand(const char *cmd, int i)
+{
+	return cli_usage_error(cmd, "unexpected operand (argument #%d, not shown: it may be a "
+				    "secret); quote a value that holds spaces", i);
+}
+
 int cli_read_file(const char *path, unsigned char **buf, size_t *len)
 {
 	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
 	if (!f)
 		return -errno;
+	struct stat st;
+	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		fclose(f);
+		return -EISDIR;
+	}
 	struct xs_buf b = { 0 };
 	unsigned char tmp[65536];
 	size_t n;
@@ -68,18 +92,25 @@ char *cli_secret(const char *cmd, const char *password_file, const char *passwor
 			return NULL;
 		}
 		size_t n = 0;
-		while (n < len && buf[n] != '\n' && buf[n] != '\r')
+		while (n < len && buf[n] != '\n' && buf[n] != '\r' && buf[n] != '\0')
 			n++;
-		char *s = xs_span_dup(xs_span(buf, n));
+		const char *why = n < len && buf[n] == '\0' ? "holds a NUL byte"
+				  : n == 0                   ? "has an empty first line"
+							     : NULL;
+		char *s = why ? NULL : xs_span_dup(xs_span(buf, n));
 		explicit_bzero(buf, len);
 		free(buf);
+		if (why) {
+			cli_err(cmd, "%s: password file %s", password_file, why);
+			*err = XS_EXIT_USAGE;
+		}
 		return s;
 	}
+	if (password)
+		return strdup(password);
 	const char *env = getenv("XSCERT_PASSWORD");
 	if (env)
 		return strdup(env);
-	if (password)
-		return strdup(password);
 	if (required) {
 		cli_err(cmd, "no password: give --password-file FILE, set XSCERT_PASSWORD, "
 			     "or (discouraged, it shows in ps) --password");

@@ -29,9 +29,18 @@ void cli_err(const char *cmd, const char *fmt, ...) __attribute__((format(printf
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /*
+ * An option word as it may be shown in a message: "--name" without any
+ * "=value" (which may be a secret), written to buf. Returns buf.
+ */
+const char *cli_opt_shown(const char *arg, char *buf, size_t len);
+/* Usage error for a stray operand argv[i], named by position, never echoed (a secret?). */
+int cli_stray_operand(const char *cmd, int i);
+
+/*
  * The secret, from (in order) --password-file FILE (first line, newline
- * stripped), the XSCERT_PASSWORD environment variable, or --password (shows
- * in ps). Returns a heap copy the caller wipes with cli_secret_free(), or NULL
+ * stripped; an empty first line or a NUL byte is an error), --password
+ * (shows in ps), or the XSCERT_PASSWORD environment variable: what the
+ * command line says wins over the environment. Returns a heap copy the caller wipes with cli_secret_free(), or NULL
  * with a message printed when none was given (required) or a file failed.
  * *err is set to XS_EXIT_USAGE on failure.
  */

@@ -170,8 +170,11 @@ int cmd_analyze(int argc, char **argv)
 		case 'h':
 			help();
 			return XS_EXIT_OK;
-		default:
-			return cli_usage_error(CMD, "unknown option");
+		default: {
+			char shown[72];
+			return cli_usage_error(CMD, "unknown option or missing value: '%s'",
+					       cli_opt_shown(argv[optind - 1], shown, sizeof shown));
+		}
 		}
 	}
 	if (optind >= argc)

@@ -4,6 +4,7 @@
 #include "harness/common/xs.h"
 #include "harness/digest/digest.h"
 
+#include <ctype.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,10 +101,52 @@ static void usage_answer(FILE *f)
 		   "Print an Authorization header value answering the strongest usable challenge.\n\n"
 		   "  --challenge C      a WWW-Authenticate value; repeat for several headers\n"
 		   "  --cnonce C         client nonce (default: random)\n"
-		   "  --nc N             nonce count as a number (default 1)\n"
+		   "  --nc N             nonce count in hex, as on the wire (default 00000001)\n"
 		   "  --body-file F      the exact body bytes, for qop=auth-int\n%s"
 		   "\nExit status: 0 printed, 2 usage or input error (malformed or unusable challenge).\n",
 		secret_help);
+}
+
+/* RFC 3261 §25.1 token: the method. */
+static bool is_token(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("-.!%*_+`'~", *s))
+			return false;
+	return true;
+}
+
+/*
+ * What would make a header no peer reads, named by its flag: control
+ * characters (a CR or LF would split the header) and empty values where the
+ * RFCs need one. 0 or a negated exit code.
+ */
+static int check_fields(const char *sub, const struct dopts *o)
+{
+	const struct {
+		const char *name, *v;
+		bool nonempty;
+	} f[] = {
+		{ "user", o->user, false },  { "realm", o->realm, false }, { "uri", o->uri, true },
+		{ "nonce", o->nonce, true }, { "cnonce", o->cnonce, true },
+	};
+	if (o->method && !is_token(o->method))
+		return -cli_usage_error(CMD, "%s: --method '%s' is not a SIP method token (RFC 3261 "
+					     "§25.1), e.g. NOTIFY", sub, o->method);
+	for (size_t i = 0; i < XS_ARRAY_SIZE(f); i++) {
+		if (!f[i].v)
+			continue;
+		if (f[i].nonempty && !*f[i].v)
+			return -cli_usage_error(CMD, "%s: --%s must not be empty", sub, f[i].name);
+		for (const char *c = f[i].v; *c; c++)
+			if ((unsigned char)*c < 0x20 || *c == 0x7f)
+				return -cli_usage_error(CMD, "%s: --%s holds a control character "
+							     "(CR, LF, ...): no peer reads it",
+							sub, f[i].name);
+	}
+	return 0;
 }
 
 /* Parse argv (argv[0] is the subcommand) into o. 0, 1 for --help shown, or an exit code < 0. */
@@ -135,15 +178,18 @@ static int parse_opts(int argc, char **argv, const struct option *opts, void (*u
 							MAX_CHALLENGE_ARGS);
 			o->challenge[o->n_challenge++] = optarg;
 			break;
-		default:
+		default: {
 			/* optopt is 0 for an unknown long option: name it from argv. */
+			char shown[72];
 			return -cli_usage_error(CMD, "%s %s: unknown option or missing argument",
-						argv[0], argv[optind - 1]);
+						argv[0], cli_opt_shown(argv[optind - 1], shown,
+								       sizeof shown));
+		}
 		}
 	}
 	if (optind < argc)
-		return -cli_usage_error(CMD, "%s: unexpected argument '%s'", argv[0], argv[optind]);
-	return 0;
+		return -cli_stray_operand(CMD, optind);
+	return check_fields(argv[0], o);
 }
 
 /* Every name in need must have been given. */
@@ -314,7 +360,7 @@ static int parse_challenges(const struct dopts *o, struct digest_challenge *ch, 
 		const char *h = strip_header_name(o->challenge[i], prefixes);
 		struct digest_error e;
 		if (digest_challenge_parse((const uint8_t *)h, strlen(h), ch, DIGEST_MAX_CHALLENGES,
-					   n, &e) < 0) {
+					   n, &e) < 0 && e.code != DIGEST_PERR_ALGORITHM) {
 			char msg[128];
 			digest_error_format(&e, msg, sizeof msg);
 			cli_err(CMD, "--challenge #%zu: %s", i + 1, msg);
@@ -336,10 +382,13 @@ static int cmd_answer(int argc, char **argv)
 		return r;
 	unsigned long nc = 1;
 	if (o.nc) {
+		/* hex, as on the wire and as 'digest response --nc' takes it (RFC 7616 §3.4) */
 		char *end;
-		nc = strtoul(o.nc, &end, 0);
-		if (!*o.nc || *end || nc > UINT32_MAX)
-			return cli_usage_error(CMD, "--nc must be a number up to 4294967295");
+		size_t len = strlen(o.nc);
+		nc = strtoul(o.nc, &end, 16);
+		if (!len || len > 8 || *end || !isxdigit((unsigned char)o.nc[0]) || !nc)
+			return cli_usage_error(CMD, "--nc '%s': expected 1 to 8 hex digits, not "
+						    "zero (00000001 is the first request)", o.nc);
 	}
 
 	struct digest_challenge ch[DIGEST_MAX_CHALLENGES];
@@ -348,7 +397,8 @@ static int cmd_answer(int argc, char **argv)
 		return r;
 	int pick = digest_challenge_pick(ch, n);
 	if (pick < 0) {
-		cli_err(CMD, "no usable Digest challenge in %zu given", n);
+		cli_err(CMD, "no usable Digest challenge in %zu given (an algorithm we do not "
+			     "know is passed over)", n);
 		return XS_EXIT_USAGE;
 	}
 	char cnonce[33];

@@ -141,6 +141,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
+	char shown[72];
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
@@ -172,13 +173,15 @@ static int parse_args(int argc, char **argv, struct opts *o)
 				return cli_usage_error(CMD, "--quirk '%s': unknown quirk or bad argument", optarg);
 			break;
 		case ':':
-			return cli_usage_error(CMD, "option '%s' needs a value", argv[optind - 1]);
+			return cli_usage_error(CMD, "option '%s' needs a value",
+					       cli_opt_shown(argv[optind - 1], shown, sizeof shown));
 		default:
-			return cli_usage_error(CMD, "unknown option '%s'", argv[optind - 1]);
+			return cli_usage_error(CMD, "unknown option '%s'",
+					       cli_opt_shown(argv[optind - 1], shown, sizeof shown));
 		}
 	}
 	if (optind < argc)
-		return cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
+		return cli_stray_operand(CMD, optind);
 	if (strcmp(o->transport, "udp") && strcmp(o->transport, "tcp") && strcmp(o->transport, "both"))
 		return cli_usage_error(CMD, "--transport '%s': expected udp, tcp or both", o->transport);
 	if (!*o->user || !*o->realm)

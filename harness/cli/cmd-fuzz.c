@@ -1311,12 +1311,15 @@ int cmd_fuzz(int argc, char **argv)
 						       optarg);
 			o.timeout_ms = (int)v;
 			break;
-		default:
-			return cli_usage_error(CMD, "unknown option");
+		default: {
+			char shown[72];
+			return cli_usage_error(CMD, "unknown option or missing value: '%s'",
+					       cli_opt_shown(argv[optind - 1], shown, sizeof shown));
+		}
 		}
 	}
 	if (optind < argc)
-		return cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
+		return cli_stray_operand(CMD, optind);
 	if (o.replay && read_manifest(o.replay, m_target, sizeof m_target, m_tp, sizeof m_tp,
 				      m_user, sizeof m_user, idx, &n_idx) < 0)
 		return XS_EXIT_USAGE;

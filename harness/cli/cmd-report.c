@@ -155,8 +155,11 @@ int cmd_report(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return XS_EXIT_OK;
-		default:
-			return cli_usage_error(CMD, "bad option");
+		default: {
+			char shown[72];
+			return cli_usage_error(CMD, "unknown option or missing value: '%s'",
+					       cli_opt_shown(argv[optind - 1], shown, sizeof shown));
+		}
 		}
 	}
 	int nin = argc - optind;

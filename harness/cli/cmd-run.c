@@ -656,8 +656,11 @@ static int parse_opts(struct opts *o, int argc, char **argv, int *first)
 		case 'h':
 			fputs(usage_text, stdout);
 			return -1;
-		default:
-			return cli_usage_error(CMD, "bad option");
+		default: {
+			char shown[72];
+			return cli_usage_error(CMD, "unknown option or missing value: '%s'",
+					       cli_opt_shown(argv[optind - 1], shown, sizeof shown));
+		}
 		}
 	}
 	*first = optind;

@@ -2,6 +2,7 @@
 /* main.c — the xscert program: dispatches to its subcommands. */
 #include "cli.h"
 
+#include <getopt.h>
 #include <string.h>
 
 struct command {
@@ -60,6 +61,9 @@ int main(int argc, char **argv)
 		printf("xscert %s\n", XSCERT_VERSION);
 		return XS_EXIT_OK;
 	}
+	/* getopt's own messages would echo "--password=..." whole: each command names
+	 * a bad option itself, through cli_opt_shown */
+	opterr = 0;
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		if (commands[i].fn && !strcmp(argv[1], commands[i].name))
 			return commands[i].fn(argc - 1, argv + 1);

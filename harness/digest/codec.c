@@ -432,6 +432,7 @@ int digest_challenge_parse(const uint8_t *buf, size_t len, struct digest_challen
 	struct digest_error dummy;
 	struct scan s = { buf, len, 0, err ? err : &dummy };
 	struct item it;
+	struct digest_error skipped = { 0 };
 	int count = 0, r;
 
 	memset(s.err, 0, sizeof *s.err);
@@ -447,12 +448,26 @@ int digest_challenge_parse(const uint8_t *buf, size_t len, struct digest_challen
 		if (*n >= max)
 			return fail_str(s.err, DIGEST_PERR_TOOMANY, "", it.off);
 		r = challenge_from_item(&s, &it, &out[*n]);
+		if (r < 0 && s.err->code == DIGEST_PERR_ALGORITHM) {
+			/* RFC 7616 §3.7: a challenge we cannot use is passed over, not fatal */
+			if (!skipped.code)
+				skipped = *s.err;
+			memset(s.err, 0, sizeof *s.err);
+			continue;
+		}
 		if (r < 0)
 			return r;
 		(*n)++;
 		count++;
 	}
-	return r < 0 ? r : count;
+	if (r < 0)
+		return r;
+	if (skipped.code) {
+		*s.err = skipped;
+		if (!count)
+			return -EBADMSG;
+	}
+	return count;
 }
 
 static unsigned alg_strength(enum digest_alg a)

@@ -103,7 +103,11 @@ struct digest_credentials {
  * Parse one header value holding one or more challenges ("Digest a=b, ...,
  * Digest ..."; other schemes are skipped). Appends to out[*n] up to max.
  * Returns the number parsed (>= 0) or -EBADMSG with *err filled.
- * Call once per header line to collect challenges across headers.
+ * A challenge naming an algorithm we do not know is passed over (RFC 7616
+ * §3.7: the client uses one it supports): *err then names the first such
+ * (code DIGEST_PERR_ALGORITHM) even on success, and only a header holding
+ * nothing else fails. Call once per header line to collect challenges
+ * across headers.
  */
 int digest_challenge_parse(const uint8_t *buf, size_t len, struct digest_challenge *out,
 			   size_t max, size_t *n, struct digest_error *err);

@@ -174,6 +174,10 @@ RULE_FN(rule_chal_04)
 		return challenge_unreadable(e, ri);
 	}
 	const struct digest_challenge *c = &e->ch[e->ch_pick];
+	if (e->ch_unknown_alg)
+		return verdict(e, ri, XS_WARN, &ev,
+			       "algorithm %s, but another challenge names an algorithm no RFC "
+			       "defines (passed over, RFC 7616 §3.7)", digest_alg_name(c->algorithm));
 	return verdict(e, ri, XS_PASS, &ev, "algorithm %s%s", digest_alg_name(c->algorithm),
 		       c->has_algorithm ? "" : " (absent: MD5)");
 }

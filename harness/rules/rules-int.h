@@ -53,6 +53,7 @@ struct rules_eval {
 	int ch_pick;                  /* index into ch, -1 when none usable/parsed */
 	int ch_err;                   /* 0, -ENOENT (no header), -EBADMSG (see ch_perr) */
 	struct digest_error ch_perr;
+	bool ch_unknown_alg;          /* a challenge named an algorithm no RFC defines */
 
 	/* the retry's credentials */
 	struct digest_credentials cr;

@@ -431,15 +431,24 @@ static void load_challenge(struct rules_eval *e)
 	const char *hdr = e->challenge->status == 407 ? "Proxy-Authenticate" : "WWW-Authenticate";
 	struct xs_span v;
 	for (unsigned i = 0; sip_msg_header(e->challenge, hdr, i, false, &v) == 0; i++) {
+		struct digest_error pe;
 		int r = digest_challenge_parse(v.p, v.len, e->ch, DIGEST_MAX_CHALLENGES, &e->n_ch,
-					       &e->ch_perr);
-		if (r < 0) {
+					       &pe);
+		if (pe.code == DIGEST_PERR_ALGORITHM) {
+			if (!e->ch_unknown_alg)
+				e->ch_perr = pe;
+			e->ch_unknown_alg = true;
+		} else if (r < 0) {
+			e->ch_perr = pe;
 			e->ch_err = -EBADMSG;
 			return;
 		}
 	}
-	if (!e->n_ch)
+	if (!e->n_ch) {
+		if (e->ch_unknown_alg)
+			e->ch_err = -EBADMSG; /* nothing but algorithms no RFC defines */
 		return;
+	}
 	e->ch_err = 0;
 	int p = digest_challenge_pick(e->ch, e->n_ch);
 	e->ch_pick = p >= 0 ? p : 0;

@@ -487,7 +487,26 @@ static bool fetch_belongs(const struct step_run *s, const struct xs_http_req *q)
 	const char *t = q->target ? q->target : "";
 	if (!strstr(t, s->run->token))
 		return true;
-	return s->body.len && memmem(s->body.p, s->body.len, t, strlen(t)) != NULL;
+	/* each observer URL the body pushes, by its path: the request is for it, or for
+	 * it with something appended (a phone that mangles the URL: XS-FETCH-02), but
+	 * not for a sibling step's ("/1" is no prefix of "/10"'s request) */
+	const char *base = sc_observer_base_url(s->run->obs);
+	size_t bl = strlen(base), tl = strlen(t);
+	const uint8_t *p = s->body.p, *end = s->body.p + s->body.len;
+	while (p && bl && (size_t)(end - p) > bl) {
+		const uint8_t *hit = memmem(p, (size_t)(end - p), base, bl);
+		if (!hit)
+			break;
+		const uint8_t *path = hit + bl, *e = path;
+		while (e < end && !strchr("\"'<> \t\r\n", *e))
+			e++;
+		size_t pl = (size_t)(e - path);
+		if (pl && pl <= tl && !memcmp(path, t, pl) &&
+		    (pl == tl || !strchr("0123456789/", t[pl])))
+			return true;
+		p = e;
+	}
+	return false;
 }
 
 static size_t wait_fetches(struct run *r, size_t h0, size_t want, int64_t deadline)
@@ -721,7 +740,46 @@ static int run_replay(struct step_run *s, const char *id, const char *title)
 	return 0;
 }
 
-/* Run one step that talks to the phone; its exchange(s) are judged and handed to the result. */
+/* The phone stopped taking this transport (a TCP connection refused or reset). */
+static bool unreachable_error(int e)
+{
+	return e == -ECONNREFUSED || e == -ECONNRESET || e == -ECONNABORTED || e == -EPIPE ||
+	       e == -EHOSTUNREACH || e == -ENETUNREACH;
+}
+
+/*
+ * A step the phone could not be reached for, once it had answered the probe:
+ * not the end of the run (a phone without TCP is still certified over UDP),
+ * an error finding of the scenario, kept with whatever the step exchanged.
+ * Returns SC_STEP_ABANDONED, or -errno.
+ */
+#define SC_STEP_ABANDONED 1
+static int step_unreachable(struct step_run *s, const char *id, const char *title,
+			    enum xs_transport tp, int err)
+{
+	int e = s->ex ? 0 : new_exchange(s, id, title, XS_AUTH_NONE);
+	if (e == 0)
+		e = xs_exchange_add_finding(s->ex, "XS-SCN-01", XS_ERROR, XS_SUBJECT_PHONE, NULL,
+					    "the phone could not be reached over %s for this "
+					    "step: %s; the scenario's later steps were not run",
+					    xs_transport_name(tp), xs_strerror(err));
+	if (e >= 0) {
+		s->run->st->exchanges++;
+		if (s->run->cfg->progress)
+			s->run->cfg->progress(s->run->cfg->progress_ctx, s->sc, s->ex);
+		e = xs_result_add_exchange(s->run->res, s->ex);
+	}
+	if (e < 0)
+		return e;
+	s->ex = NULL;
+	return SC_STEP_ABANDONED;
+}
+
+/*
+ * Run one step that talks to the phone; its exchange(s) are judged and handed
+ * to the result. 0, SC_STEP_ABANDONED (the phone could not be reached for it:
+ * recorded), or -errno.
+ */
 static int run_step(struct run *r, const struct scenario *sc, size_t si, unsigned rep)
 {
 	const struct sc_step *st = &sc->steps[si];
@@ -734,10 +792,10 @@ static int run_step(struct run *r, const struct scenario *sc, size_t si, unsigne
 	else
 		snprintf(id, sizeof id, "%s/%zu", sstem, si + 1);
 	enum xs_transport tp = sc->transport >= 0 ? (enum xs_transport)sc->transport : r->cfg->tp;
+	step_title(st, title, sizeof title);
 	int e = conn_for(r, tp, &s.c);
 	if (e < 0)
-		return e;
-	step_title(st, title, sizeof title);
+		goto fail;
 	bool replay = st->auth == SC_AUTH_REPLAY;
 	e = new_exchange(&s, id, title, replay ? XS_AUTH_CORRECT : intent_of(st->auth));
 	if (e < 0)
@@ -781,6 +839,8 @@ static int run_step(struct run *r, const struct scenario *sc, size_t si, unsigne
 		}
 	}
 fail:
+	if (unreachable_error(e))
+		e = step_unreachable(&s, id, title, tp, e);
 	xs_exchange_free(s.ex);
 	xs_buf_reset(&s.body);
 	if (s.auth.p)
@@ -940,6 +1000,8 @@ static int run_list(struct run *r, struct scenario *const *list, size_t n)
 					continue;
 				}
 				e = run_step(r, sc, k, rep);
+				if (e == SC_STEP_ABANDONED)
+					break;
 				if (e < 0) {
 					char tgt[128];
 					target_text(r, tgt, sizeof tgt);

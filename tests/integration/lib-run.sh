@@ -30,7 +30,7 @@ start_emulator() {
 	cat <&$fd > "$T/$name.log" &
 	PIDS+=("$!")
 	exec {fd}<&-
-	EMU_PORT=$(sed -n 's/.*udp:.*:\([0-9]*\) tcp:.*/\1/p' <<<"$line")
+	EMU_PORT=$(sed -n 's/.*udp:[^ ]*:\([0-9]*\) .*/\1/p' <<<"$line")
 	EMU_TCP_PORT=$(sed -n 's/.* tcp:.*:\([0-9]*\) profile.*/\1/p' <<<"$line")
 	[ -n "$EMU_PORT" ] || fail "cannot read the port from: $line"
 }

@@ -145,3 +145,18 @@ mport=$(head -1 "$T/multi.port")
 rc=$?
 [ $rc -eq 0 ] || { cat "$T/multi.out"; fail "two challenges: exit $rc, expected 0"; }
 echo "two challenges: SHA-256 picked, XS-DIG-01 $(jq -r '[.exchanges[0].findings[] | select(.rule == "XS-DIG-01") | .verdict][0]' "$T/multi/result.json")"
+
+# 10. a phone without TCP: the TCP scenario is an error finding, the others still
+# run, and the reports are written (exit 1, not 3: the phone answered)
+start_emulator udponly --transport udp
+"$XSCERT" run -q --target "127.0.0.1:$EMU_PORT" --password-file "$T/udponly.pw" \
+	--report-dir "$T/udponly" "$S/03-auth-correct-url.yaml" "$S/16-tcp.yaml" \
+	"$S/17-unknown-event.yaml" > "$T/udponly.out" 2>&1
+rc=$?
+[ $rc -eq 1 ] || { cat "$T/udponly.out"; fail "phone without TCP: exit $rc, expected 1"; }
+[ -s "$T/udponly/result.json" ] && [ -s "$T/udponly/report.html" ] || fail "phone without TCP: no report"
+jq -e '[.exchanges[] | select(.id == "16-tcp/1") | .findings[] | select(.rule == "XS-SCN-01" and .verdict == "error")] | length == 1' \
+	"$T/udponly/result.json" > /dev/null || fail "phone without TCP: no XS-SCN-01 error for 16-tcp"
+jq -e '[.exchanges[] | select(.id == "17-unknown-event/1")] | length == 1' "$T/udponly/result.json" > /dev/null ||
+	fail "phone without TCP: the scenario after it did not run"
+echo "phone without TCP: 16-tcp is an error finding, the rest judged, reports written"

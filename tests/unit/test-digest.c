@@ -557,6 +557,33 @@ Test(digest, challenge_errors_table)
 	}
 }
 
+/* RFC 7616 §3.7: a challenge naming an unknown algorithm is passed over, not fatal. */
+Test(digest, unknown_algorithm_challenge_is_passed_over)
+{
+	struct digest_challenge c[4];
+	struct digest_error e;
+	size_t n = 0;
+	cr_assert_eq(parse_chal("Digest realm=r, nonce=a, algorithm=FOO, qop=auth, "
+				"Digest realm=r, nonce=b, algorithm=MD5, qop=auth",
+				c, 4, &n, &e), 1);
+	cr_assert_eq(n, 1);
+	cr_assert_str_eq(c[0].nonce, "b");
+	cr_assert_eq(e.code, DIGEST_PERR_ALGORITHM, "the passed-over challenge is still named");
+	cr_assert_eq(digest_challenge_pick(c, n), 0);
+	/* the same across two header lines, and an unusable header alone still fails */
+	n = 0;
+	cr_assert_eq(parse_chal("Digest realm=r, nonce=a, algorithm=AKAv1-MD5", c, 4, &n, &e),
+		     -EBADMSG);
+	cr_assert_eq(e.code, DIGEST_PERR_ALGORITHM);
+	cr_assert_eq(parse_chal("Digest realm=r, nonce=b", c, 4, &n, &e), 1);
+	cr_assert_eq(n, 1);
+	/* a syntax error is still fatal for its header, wherever it stands */
+	n = 0;
+	cr_assert_eq(parse_chal("Digest realm=r, nonce=a, algorithm=FOO, Digest realm=\"r",
+				c, 4, &n, &e), -EBADMSG);
+	cr_assert_eq(e.code, DIGEST_PERR_QUOTE);
+}
+
 Test(digest, challenge_round_trip)
 {
 	struct digest_challenge c = { 0 }, d[2];

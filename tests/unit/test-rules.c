@@ -287,6 +287,9 @@ static const struct rcase cases[] = {
 	{ .rule = "XS-CHAL-04", .want = XS_FAIL, .what = "unknown algorithm", .s =
 	  { .chal = "Digest realm=\"xscert\", nonce=\"" DEFAULT_NONCE "\", qop=\"auth\", algorithm=SHA-1",
 	    .no_retry = true } },
+	{ .rule = "XS-CHAL-04", .want = XS_WARN, .what = "an unknown algorithm beside MD5", .s =
+	  { .chal = "Digest realm=\"xscert\", nonce=\"x" DEFAULT_NONCE "\", algorithm=FOO, "
+		    "Digest realm=\"xscert\", nonce=\"" DEFAULT_NONCE "\", qop=\"auth\"" } },
 	{ .rule = "XS-CHAL-02", .want = XS_SKIP, .what = "unknown algorithm is XS-CHAL-04's", .s =
 	  { .chal = "Digest realm=\"xscert\", nonce=\"" DEFAULT_NONCE "\", algorithm=FOO", .no_retry = true } },
 	{ .rule = "XS-CHAL-04", .want = XS_SKIP, .what = "no challenge", .s = { .first_status = 200, .no_retry = true } },
