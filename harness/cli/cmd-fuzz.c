@@ -1044,10 +1044,13 @@ static int resolve_target(struct fz_ctx *c, const char *target)
 
 static void print_counts(const struct fz_ctx *c, unsigned sent)
 {
-	printf("%u cases sent:", sent);
+	const char *sep = ":";
+	printf("%u cases sent", sent);
 	for (int o = 0; o < FZ_O_COUNT; o++)
-		if (c->counts[o])
-			printf(" %u %s,", c->counts[o], fz_outcome_names[o]);
+		if (c->counts[o]) {
+			printf("%s %u %s", sep, c->counts[o], fz_outcome_names[o]);
+			sep = ",";
+		}
 	printf("\n");
 }
 
