@@ -531,8 +531,7 @@ int report_render(const json_t *result, enum report_format f, struct xs_buf *out
 	return r == 0 && out->oom ? -ENOMEM : r;
 }
 
-/* mkdir -p */
-static int make_dirs(const char *dir)
+int report_make_dirs(const char *dir)
 {
 	char p[4096];
 	size_t n = strlen(dir);
@@ -588,7 +587,7 @@ int report_write_dir(const json_t *result, const char *dir, unsigned mask, char 
 	static const char *const files[REPORT_FORMAT_COUNT] = { "result.json", "junit.xml",
 								"report.html", "report.md" };
 	char path[4096];
-	int r = make_dirs(dir);
+	int r = report_make_dirs(dir);
 	if (r < 0) {
 		snprintf(err, errlen, "%s", dir);
 		return r;

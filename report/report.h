@@ -35,6 +35,9 @@ int report_formats_parse(const char *csv, unsigned *mask);
  */
 int report_render(const json_t *result, enum report_format f, struct xs_buf *out);
 
+/* mkdir -p dir (mode 0777 less the umask). 0 or -errno. */
+int report_make_dirs(const char *dir);
+
 /*
  * Write every format in mask into dir (created if missing): result.json,
  * junit.xml, report.html, report.md. 0, or -errno with the failing path in

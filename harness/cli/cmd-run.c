@@ -11,6 +11,7 @@
 #include "harness/scenario/sipc.h"
 #include "report/report.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -679,8 +680,11 @@ static int parse_opts(struct opts *o, int argc, char **argv, int *first)
 	if (o->http_listen) {
 		char h[64];
 		uint16_t p;
-		if (sc_parse_hostport(o->http_listen, h, sizeof h, &p, 0) < 0)
-			return cli_usage_error(CMD, "--http-listen '%s': expected ADDR:PORT",
+		unsigned char a[16];
+		if (sc_parse_hostport(o->http_listen, h, sizeof h, &p, 0) < 0 ||
+		    (inet_pton(AF_INET, h, a) != 1 && inet_pton(AF_INET6, h, a) != 1))
+			return cli_usage_error(CMD, "--http-listen '%s': expected a numeric "
+						    "ADDR:PORT (0.0.0.0:8080, [::]:8080)",
 					       o->http_listen);
 	}
 	return 0;
@@ -805,8 +809,10 @@ int cmd_run(int argc, char **argv)
 		else
 			rc = emulator_jobs(&o, jobs, &n_jobs);
 	}
-	if (!rc && mkdir(o.report_dir, 0755) < 0 && errno != EEXIST) {
-		cli_err(CMD, "%s: %s", o.report_dir, strerror(errno));
+	int de;
+	if (!rc && (de = report_make_dirs(o.report_dir)) < 0) {
+		cli_err(CMD, "%s: cannot create the report directory: %s", o.report_dir,
+			strerror(-de));
 		rc = XS_EXIT_ENV;
 	}
 	if (!rc) {

@@ -929,7 +929,11 @@ static int setup(struct run *r)
 	snprintf(r->target_uri, sizeof r->target_uri, "sip:%s@%s", cfg->user ? cfg->user : "",
 		 r->host_uri);
 	r->t1_us = cfg->t1_us > 0 ? cfg->t1_us : SC_T1_US_DEFAULT;
-	r->cap_us = cfg->timeout_s > 0 ? (int64_t)(cfg->timeout_s * 1e6) : 64 * r->t1_us;
+	/* --timeout caps Timer F (64*T1, RFC 3261 §17.1.2.2), never extends it: what
+	 * the messages say is the wait that really happens */
+	r->cap_us = 64 * r->t1_us;
+	if (cfg->timeout_s > 0 && (int64_t)(cfg->timeout_s * 1e6) < r->cap_us)
+		r->cap_us = (int64_t)(cfg->timeout_s * 1e6);
 	sc_random_hex(r->token, sizeof r->token, 16);
 	char tgt[128];
 	target_text(r, tgt, sizeof tgt);

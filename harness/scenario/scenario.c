@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* scenario.c — YAML scenario loader (libyaml document API) with exact error positions. */
 #include "scenario.h"
+#include "harness/firmware/firmware.h"
+#include "harness/rules/rules.h"
 #include "harness/sip/sipmsg.h"
 
 #include <dirent.h>
@@ -402,10 +404,11 @@ static int step_pair(struct ld *l, const char *key, const yaml_node_t *k, const 
 		int r = get_list(l, v, key, &st->rules, &st->n_rules);
 		if (r < 0)
 			return r;
+		/* a typo must not silently leave a step without checks */
 		for (size_t i = 0; i < st->n_rules; i++)
-			if (strncmp(st->rules[i], "XS-", 3))
-				return fail_at(l, v, "expected rule ids like XS-CHAL-01 in 'rules', "
-						     "found '%s'",
+			if (!rules_find(st->rules[i]))
+				return fail_at(l, v, "unknown rule '%s' in 'rules' (xscert list rules "
+						     "prints the catalogue)",
 					       st->rules[i]);
 		return 0;
 	}
@@ -436,6 +439,12 @@ static int top_pair(struct ld *l, const char *key, const yaml_node_t *k, const y
 			free(s->profiles[0]);
 			s->n_profiles = 0;
 		}
+		/* a misspelt profile would make the scenario never run, silently */
+		for (size_t i = 0; r == 0 && i < s->n_profiles; i++)
+			if (!fw_profile_find(s->profiles[i]))
+				return fail_at(l, v, "unknown profile '%s' in 'profiles' (all, or "
+						     "names that xscert list profiles prints)",
+					       s->profiles[i]);
 		return r;
 	}
 	if (!strcmp(key, "transport")) {

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -216,6 +218,11 @@ int sc_conn_open(struct sc_conn *c, enum xs_transport tp, const char *host, uint
 		int sz = 1 << 20;
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof sz);
 	}
+	/* the kernel's receive time, not when this thread got round to reading: a
+	 * phone's HTTP fetch, timed by the observer's thread, must not seem to come
+	 * before the 200 that it follows (xscert analyze reads these times) */
+	int on = 1;
+	setsockopt(fd, SOL_SOCKET, SO_TIMESTAMP, &on, sizeof on);
 	struct sockaddr_storage local;
 	socklen_t ll = sizeof local;
 	getsockname(fd, (struct sockaddr *)&local, &ll);
@@ -264,7 +271,7 @@ static int deliver(struct sc_conn *c, const uint8_t *buf, size_t len, struct sip
 	m->tp = c->tp;
 	m->src = c->remote;
 	m->dst = c->local;
-	m->ts_us = sc_now_wall_us();
+	m->ts_us = c->rx_ts_us ? c->rx_ts_us : sc_now_wall_us();
 	*out = m;
 	return 0;
 }
@@ -284,6 +291,28 @@ static int wait_readable(int fd, int64_t deadline)
 		if (n > 0)
 			return 0;
 	}
+}
+
+/* recv(2) that keeps the kernel's receive time in c->rx_ts_us (0 when none came). */
+static ssize_t recv_stamped(struct sc_conn *c, uint8_t *buf, size_t size)
+{
+	union {
+		char b[CMSG_SPACE(sizeof(struct timeval))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = { .iov_base = buf, .iov_len = size };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b,
+			     .msg_controllen = sizeof ctl.b };
+	ssize_t n = recvmsg(c->fd, &mh, 0);
+	c->rx_ts_us = 0;
+	for (struct cmsghdr *cm = n >= 0 ? CMSG_FIRSTHDR(&mh) : NULL; cm; cm = CMSG_NXTHDR(&mh, cm))
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_TIMESTAMP &&
+		    cm->cmsg_len >= CMSG_LEN(sizeof(struct timeval))) {
+			struct timeval tv;
+			memcpy(&tv, CMSG_DATA(cm), sizeof tv);
+			c->rx_ts_us = (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+		}
+	return n;
 }
 
 int sc_conn_recv(struct sc_conn *c, int64_t deadline_mono_us, struct sip_msg **out,
@@ -312,7 +341,7 @@ int sc_conn_recv(struct sc_conn *c, int64_t deadline_mono_us, struct sip_msg **o
 		int r = wait_readable(c->fd, deadline_mono_us);
 		if (r < 0)
 			return r;
-		ssize_t n = recv(c->fd, dgram, sizeof dgram, 0);
+		ssize_t n = recv_stamped(c, dgram, sizeof dgram);
 		if (n < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;

@@ -87,6 +87,7 @@ struct sc_conn {
 	socklen_t peer_len;
 	struct xs_endpoint local, remote;
 	struct xs_buf rx;   /* TCP: bytes not yet framed */
+	int64_t rx_ts_us;   /* kernel receive time of the last bytes read (SO_TIMESTAMP), 0 unknown */
 };
 
 /* Monotonic and wall clocks, microseconds. */
