@@ -1019,6 +1019,45 @@ static int run_list(struct run *r, struct scenario *const *list, size_t n)
 	return 0;
 }
 
+/*
+ * No profile for the phone (no --profile, and its Server/User-Agent names none
+ * we know): XS-FW-01 fails on an exchange of its own, which says what was not
+ * run for that reason, so an unknown firmware is never certified by omission.
+ */
+static int unidentified(struct run *r, const struct xs_device *dev,
+			struct scenario *const *list, size_t n)
+{
+	size_t skipped = 0;
+	for (size_t i = 0; i < n; i++)
+		skipped += !scenario_applies(list[i], NULL);
+	struct xs_exchange *ex;
+	int e = xs_exchange_new(&ex, "00-identify/1");
+	if (e < 0)
+		return e;
+	ex->title = strdup("the phone names its model and firmware");
+	ex->device_id = r->device_id;
+	if (dev->server)
+		e = xs_exchange_add_finding(ex, "XS-FW-01", XS_FAIL, XS_SUBJECT_PHONE, NULL,
+					    "Server/User-Agent \"%s\" names no model and firmware "
+					    "of a profile; %zu scenarios for specific profiles were not "
+					    "run (--profile NAME picks one)", dev->server, skipped);
+	else
+		e = xs_exchange_add_finding(ex, "XS-FW-01", XS_FAIL, XS_SUBJECT_PHONE, NULL,
+					    "the answer to OPTIONS has no Server or User-Agent; %zu "
+					    "scenarios for specific profiles were not run (--profile "
+					    "NAME picks one)", skipped);
+	if (e >= 0 && ex->title)
+		e = xs_result_add_exchange(r->res, ex);
+	else
+		e = e < 0 ? e : -ENOMEM;
+	if (e < 0) {
+		xs_exchange_free(ex);
+		return e;
+	}
+	r->st->exchanges++;
+	return 0;
+}
+
 int sc_run(const struct sc_run_config *config, struct scenario *const *list, size_t n,
 	   struct xs_result **out, struct sc_run_status *st)
 {
@@ -1051,6 +1090,8 @@ int sc_run(const struct sc_run_config *config, struct scenario *const *list, siz
 			e = 0;
 		}
 	}
+	if (e == 0 && !r.profile)
+		e = unidentified(&r, &dev, list, n);
 	int64_t t0 = sc_now_mono_us();
 	if (e == 0)
 		e = run_list(&r, list, n);

@@ -29,7 +29,9 @@ check_run() { # name port
 	"$XSCERT" run --target "127.0.0.1:$2" --password-file "$T/pw" --report-dir "$T/$1" "$SC" \
 		> "$T/$1.out" 2>&1
 	local rc=$?
-	[ $rc -eq 0 ] || { cat "$T/$1.out"; fail "$1: exit $rc, expected 0"; }
+	# the peer is no Cisco phone: XS-FW-01 (identified) fails, and only it
+	[ $rc -eq 1 ] && [ "$(failing_rules "$T/$1")" = XS-FW-01 ] ||
+		{ cat "$T/$1.out"; fail "$1: exit $rc, failing '$(failing_rules "$T/$1")', expected only XS-FW-01"; }
 	[ "$(jq '.summary.findings.pass' "$T/$1/result.json")" -gt 0 ] || fail "$1: nothing passed"
 	if grep -rqa -- "$PW" "$T/$1" "$T/$1.out"; then fail "$1: the password leaked"; fi
 	echo "$1: $(jq -c .summary.findings "$T/$1/result.json")"
@@ -63,7 +65,9 @@ if command -v kamailio >/dev/null; then
 		PIDS+=("$kpid")
 		wait_up "$port" || { cat "$T/kam-$alg.log"; fail "kamailio ($alg) does not answer"; }
 		check_run "kamailio-$alg" "$port"
-		grep -q "algorithm=$alg" <(jq -r '.exchanges[0].messages[] | .raw' "$T/kamailio-$alg/result.json") ||
+		# the authenticated retry itself (not the challenge) names the algorithm
+		jq -r '.exchanges[].messages[] | select(.role == "retry") | .raw' "$T/kamailio-$alg/result.json" |
+			grep -iE "^(Proxy-)?Authorization:.*algorithm=\"?$alg\"?(,|[[:space:]]|$)" >/dev/null ||
 			fail "kamailio-$alg: the retry did not use $alg"
 		kill "$kpid"
 		wait "$kpid" 2>/dev/null
