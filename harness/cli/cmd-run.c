@@ -735,6 +735,45 @@ static int target_job(const struct opts *o, struct job *j)
 	return 0;
 }
 
+/*
+ * A phone of a fleet that could not be certified at all (it did not answer,
+ * the emulator did not start): a result of its own, so that the merged report
+ * shows the phone and why, instead of leaving it out. 0 or -ENOMEM.
+ */
+static int failed_job_result(struct job *j)
+{
+	char addr[96], tgt[112];
+	bool v6 = strchr(j->host, ':') != NULL;
+	snprintf(addr, sizeof addr, v6 ? "[%s]:%u" : "%s:%u", j->host, (unsigned)j->port);
+	snprintf(tgt, sizeof tgt, "%s:%s", xs_transport_name(j->tp), addr);
+	struct xs_device dev = { .id = "d1", .address = addr,
+				 .profile = j->profile[0] ? j->profile : NULL };
+	struct xs_exchange *ex = NULL;
+	int e = xs_result_new(&j->res, XS_SOURCE_LIVE);
+	if (e == 0 && !(j->res->target = strdup(tgt)))
+		e = -ENOMEM;
+	if (e == 0)
+		e = xs_result_add_device(j->res, &dev);
+	if (e >= 0)
+		e = xs_exchange_new(&ex, "00-probe/1");
+	if (e == 0) {
+		ex->device_id = j->res->devices[0].id;
+		ex->title = strdup("the phone answers OPTIONS");
+		e = xs_exchange_add_finding(ex, "XS-SCN-01", XS_ERROR, XS_SUBJECT_PHONE, NULL,
+					    "not certified: %s", j->st.what);
+	}
+	if (e >= 0 && ex && ex->title)
+		e = xs_result_add_exchange(j->res, ex);
+	else if (e >= 0)
+		e = -ENOMEM;
+	if (e < 0) {
+		xs_exchange_free(ex);
+		return e;
+	}
+	j->json = report_from_result(j->res, NULL);
+	return j->json ? 0 : -ENOMEM;
+}
+
 /* Print the summary, write the (merged) reports; the exit status of the run. */
 static int finish(struct shared *sh)
 {
@@ -748,6 +787,8 @@ static int finish(struct shared *sh)
 			cli_err(CMD, "%s%s%s", sh->n_jobs > 1 ? j->label : "",
 				sh->n_jobs > 1 ? ": " : "", j->st.what);
 			rc = XS_EXIT_ENV;
+			if (sh->n_jobs > 1 && !j->json && failed_job_result(j) == 0)
+				results[nr++] = j->json;
 			continue;
 		}
 		if (j->json)

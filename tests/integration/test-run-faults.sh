@@ -162,3 +162,14 @@ jq -e '[.exchanges[] | select(.id == "16-tcp/1") | .findings[] | select(.rule ==
 jq -e '[.exchanges[] | select(.id == "17-unknown-event/1")] | length == 1' "$T/udponly/result.json" > /dev/null ||
 	fail "phone without TCP: the scenario after it did not run"
 echo "phone without TCP: 16-tcp is an error finding, the rest judged, reports written"
+
+# 11. a fleet with a dead phone: exit 3, and the merged report still shows it and why
+printf '127.0.0.1,%s,udp,159,%s,\n127.0.0.1,%s,udp,159,%s,\n' "$EMU_PORT" "$T/udponly.pw" "$port" "$T/udponly.pw" \
+	> "$T/fleet-dead.csv"
+"$XSCERT" run -q --targets "$T/fleet-dead.csv" --timeout 1 --report-dir "$T/fleet-dead" \
+	"$S/03-auth-correct-url.yaml" > "$T/fleet-dead.out" 2>&1
+rc=$?
+[ $rc -eq 3 ] || { cat "$T/fleet-dead.out"; fail "fleet with a dead phone: exit $rc, expected 3"; }
+jq -e '(.devices | length) == 2 and ([.exchanges[].findings[] | select(.rule == "XS-SCN-01" and .verdict == "error")] | length) == 1' \
+	"$T/fleet-dead/result.json" > /dev/null || fail "fleet with a dead phone: the merged report leaves it out"
+echo "fleet with a dead phone: exit 3, both phones in the merged report"
