@@ -180,7 +180,19 @@ static void suite(struct xs_buf *o, const json_t *r, const json_t *idx, size_t i
 	xs_buf_puts(o, "    <system-out>");
 	if (warn.len)
 		report_esc_xml_text(o, (const char *)warn.p, warn.len);
-	xs_buf_puts(o, "</system-out>\n    <system-err></system-err>\n  </testsuite>\n");
+	xs_buf_puts(o, "</system-out>\n    <system-err>");
+	/* what the input had that was skipped, and why: once, in the first suite */
+	size_t ni;
+	json_t *n;
+	struct xs_buf nt = { 0 };
+	if (id == 0)
+		json_array_foreach(rj_arr(r, "notes"), ni, n)
+			xs_buf_printf(&nt, "note: %s: frame %lld: %s\n", rj_s(n, "file"),
+				      (long long)rj_int(n, "frame"), rj_s(n, "what"));
+	if (nt.len)
+		report_esc_xml_text(o, (const char *)nt.p, nt.len);
+	xs_buf_reset(&nt);
+	xs_buf_puts(o, "</system-err>\n  </testsuite>\n");
 	xs_buf_reset(&warn);
 }
 

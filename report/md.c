@@ -167,6 +167,22 @@ int report_render_md(const json_t *r, struct xs_buf *o)
 			md_rule_examples(o, r, id);
 		}
 	}
+	size_t nn = json_array_size(rj_arr(r, "notes"));
+	if (nn) {
+		json_t *n;
+		xs_buf_printf(o, "\n### Notes: %zu about the input (skipped, cut short)\n\n", nn);
+		json_array_foreach(rj_arr(r, "notes"), i, n) {
+			if (i == 10) {
+				xs_buf_printf(o, "- … %zu more in the HTML and JSON reports\n", nn - 10);
+				break;
+			}
+			xs_buf_puts(o, "- ");
+			md(o, rj_s(n, "file"));
+			xs_buf_printf(o, ", frame %lld: ", (long long)rj_int(n, "frame"));
+			md(o, rj_s(n, "what"));
+			xs_buf_puts(o, "\n");
+		}
+	}
 	xs_buf_printf(o, "\n<sub>xscert %s, schema %s</sub>\n",
 		      rj_str(rj_obj(r, "tool"), "version") ? rj_str(rj_obj(r, "tool"), "version")
 							   : "?",
@@ -194,6 +210,15 @@ int report_summary_text(const json_t *r, struct xs_buf *o)
 		      nfind(fc, 1), nfind(fc, 2), nfind(fc, 3), nfind(fc, 4),
 		      (long long)rj_int(sum, "exchanges"));
 	source_line(o, r, term);
+	size_t nn = json_array_size(rj_arr(r, "notes"));
+	const json_t *n0 = json_array_get(rj_arr(r, "notes"), 0);
+	if (nn) {
+		xs_buf_printf(o, "\nnotes:   %zu (what the input had that was skipped or cut short; the first: ", nn);
+		term(o, rj_s(n0, "file"));
+		xs_buf_printf(o, " frame %lld: ", (long long)rj_int(n0, "frame"));
+		term(o, rj_s(n0, "what"));
+		xs_buf_puts(o, ")");
+	}
 	xs_buf_puts(o, "\n\ndevices:\n");
 	json_array_foreach(rj_arr(r, "devices"), i, d) {
 		struct xs_buf l = { 0 };

@@ -95,7 +95,8 @@ static void print_notes(const struct xs_result *res)
 			n->file ? n->file : "-", (unsigned long long)n->frame, n->what);
 	}
 	if (res->n_notes > NOTES_SHOWN)
-		fprintf(stderr, "xscert analyze: note: %zu more notes in the report\n",
+		fprintf(stderr, "xscert analyze: note: %zu more notes (all are kept in the "
+				"report: --report-dir DIR)\n",
 			res->n_notes - NOTES_SHOWN);
 }
 
