@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /*
  * Scale: every exchange is a folded <details> row; its ladder (inline SVG),
@@ -307,7 +308,17 @@ static json_t *row_meta(const struct row *w)
 			      rj_s(m, "transport"), rj_s(m, "src"), rj_s(m, "dst"));
 	if (rj_int(m, "frame"))
 		xs_buf_printf(&b, " \xc2\xb7 frame %lld", (long long)rj_int(m, "frame"));
-	xs_buf_printf(&b, " \xc2\xb7 t=%s", rj_s(m, "ts"));
+	/* a wall-clock time a reader can place, UTC to the microsecond */
+	int64_t us;
+	struct tm tm;
+	char when[40];
+	time_t sec;
+	if (report_ts_parse(json_object_get(m, "ts"), &us) == 0 && us >= 0 &&
+	    (sec = (time_t)(us / 1000000), gmtime_r(&sec, &tm)) &&
+	    strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm))
+		xs_buf_printf(&b, " \xc2\xb7 %s.%06lld UTC", when, (long long)(us % 1000000));
+	else
+		xs_buf_printf(&b, " \xc2\xb7 t=%s", rj_s(m, "ts"));
 	json_t *j = json_string(xs_buf_cstr(&b) ? (const char *)b.p : "");
 	xs_buf_reset(&b);
 	return j;
