@@ -83,20 +83,38 @@ static char lower(uint8_t c)
 	return (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
 }
 
-/* Does header name n (from the wire) designate `want` (full name or compact letter)? */
-static bool name_matches(struct xs_span n, const char *want)
+/*
+ * The names a header looked up as `want` may have on the wire: want itself,
+ * and its other form (RFC 3261 §7.3.3), full name or compact letter. Resolved
+ * once per lookup, not once per header line (the analyzer's hot path).
+ */
+struct hname {
+	const char *want, *full; /* full: NULL when want has no compact form */
+	char compact;
+};
+
+static struct hname hname_of(const char *want)
 {
-	if (xs_span_caseeq_str(n, want))
-		return true;
+	struct hname h = { want, NULL, 0 };
 	for (size_t i = 0; i < XS_ARRAY_SIZE(compact_forms); i++) {
-		const char *full = compact_forms[i].name;
 		char c = compact_forms[i].compact;
-		bool by_letter = want[0] && !want[1] && lower((uint8_t)want[0]) == c;
-		if (!by_letter && strcasecmp(full, want) != 0)
-			continue;
-		return (n.len == 1 && lower(n.p[0]) == c) || xs_span_caseeq_str(n, full);
+		if ((want[0] && !want[1] && lower((uint8_t)want[0]) == c) ||
+		    !strcasecmp(compact_forms[i].name, want)) {
+			h.full = compact_forms[i].name;
+			h.compact = c;
+			break;
+		}
 	}
-	return false;
+	return h;
+}
+
+/* Does header name n (from the wire) designate h (full name or compact letter)? */
+static bool name_matches(struct xs_span n, const struct hname *h)
+{
+	if (xs_span_caseeq_str(n, h->want))
+		return true;
+	return h->full && ((n.len == 1 && lower(n.p[0]) == h->compact) ||
+			   xs_span_caseeq_str(n, h->full));
 }
 
 /* RFC 3261 §25.1 token characters. */
@@ -344,8 +362,9 @@ static int parse_headers(struct sip_msg_priv *pm, struct xs_cur *c)
 /* Find the first header named `name`; NULL when absent. */
 static const struct sip_hdr *first_header(const struct sip_msg_priv *pm, const char *name)
 {
+	struct hname h = hname_of(name);
 	for (size_t i = 0; i < pm->n_hdrs; i++)
-		if (name_matches(pm->hdrs[i].name, name))
+		if (name_matches(pm->hdrs[i].name, &h))
 			return &pm->hdrs[i];
 	return NULL;
 }
@@ -504,8 +523,9 @@ int sip_msg_header(const struct sip_msg *m, const char *name, unsigned idx,
 	if (!m || !name || !val)
 		return -EINVAL;
 	const struct sip_msg_priv *pm = priv_c(m);
+	struct hname h = hname_of(name);
 	for (size_t i = 0; i < pm->n_hdrs; i++) {
-		if (!name_matches(pm->hdrs[i].name, name))
+		if (!name_matches(pm->hdrs[i].name, &h))
 			continue;
 		struct xs_span v = pm->hdrs[i].value;
 		if (!split_commas) {
