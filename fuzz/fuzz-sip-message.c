@@ -81,7 +81,7 @@ static void reserialise(const struct sip_msg *m)
 	char *text = NULL;
 	size_t len = 0;
 
-	if (!m->osip || osip_message_to_str(m->osip, &text, &len) != OSIP_SUCCESS || !text)
+	if (!sip_msg_osip(m) || osip_message_to_str(m->osip, &text, &len) != OSIP_SUCCESS || !text)
 		return;
 	if (len <= SIP_MAX_MSG && sip_msg_parse(&again, (const uint8_t *)text, len) == 0) {
 		check_message(again);

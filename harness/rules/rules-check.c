@@ -815,7 +815,7 @@ RULE_FN(rule_sip_01)
 		for (size_t k = 0; k < i; k++)
 			if (rules_answers(r, e->ex->msgs[k]))
 				q = e->ex->msgs[k];
-		const char *why = !r->osip ? "libosip2 refuses it"
+		const char *why = !sip_msg_osip(r) ? "libosip2 refuses it"
 			: !q		   ? "answers no request of the exchange (Call-ID/CSeq not mirrored)"
 					   : mirror_problem(r, q);
 		if (why) {

@@ -27,6 +27,7 @@ struct sip_msg_priv {
 	size_t n_hdrs;
 	uint8_t *unfolded; /* raw_len bytes, allocated when a header is folded */
 	size_t unfolded_len;
+	bool osip_tried;   /* sip_msg_osip ran: pub.osip is its answer */
 };
 
 static const struct sip_msg_priv *priv_c(const struct sip_msg *m)
@@ -488,12 +489,24 @@ int sip_msg_parse(struct sip_msg **ret, const uint8_t *buf, size_t len)
 	}
 	if ((r = fill_fields(pm)) < 0)
 		goto fail;
-	m->osip = osip_parse(m->raw, len);
 	*ret = m;
 	return 0;
 fail:
 	sip_msg_free(m);
 	return r;
+}
+
+osip_message_t *sip_msg_osip(const struct sip_msg *m)
+{
+	if (!m)
+		return NULL;
+	/* the cache lives in the heap object sip_msg_parse made, never a const one */
+	struct sip_msg_priv *pm = (struct sip_msg_priv *)(uintptr_t)m;
+	if (!pm->osip_tried) {
+		pm->osip_tried = true;
+		pm->pub.osip = osip_parse(m->raw, m->raw_len);
+	}
+	return m->osip;
 }
 
 struct sip_msg *sip_msg_free(struct sip_msg *m)

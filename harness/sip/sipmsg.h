@@ -62,7 +62,8 @@ struct sip_msg {
 	char cseq_method[32];
 	long content_length;        /* -1 when absent */
 
-	/* libosip2's view; NULL when libosip2 refused a message we still framed */
+	/* libosip2's view, made by sip_msg_osip() on first use (NULL before, and
+	 * when libosip2 refused a message we still framed); owned by the message */
 	osip_message_t *osip;
 };
 
@@ -70,8 +71,9 @@ struct sip_msg {
  * Parse len bytes as one SIP message. The bytes are copied. The body is every
  * byte after the first blank line (CRLFCRLF or LFLF), whatever Content-Length
  * says; CRLFs before the start line are skipped. A present CSeq or
- * Content-Length must be readable. m->osip is libosip2's parse (NULL when it
- * refuses). Only this function creates a struct sip_msg. Headers are read
+ * Content-Length must be readable. libosip2 is asked only when
+ * sip_msg_osip() is called (most readers need only the raw headers, and its
+ * parse is the costliest step). Only this function creates a struct sip_msg. Headers are read
  * with compact forms (i, f, t, v, l, c, o, e ...) and folded lines understood.
  * Returns 0 and *ret on success; -EBADMSG when it is not a SIP message (no
  * start line, no header/body separator, a required header unreadable);
@@ -79,6 +81,13 @@ struct sip_msg {
  */
 int sip_msg_parse(struct sip_msg **ret, const uint8_t *buf, size_t len);
 struct sip_msg *sip_msg_free(struct sip_msg *m); /* accepts NULL, returns NULL */
+
+/*
+ * libosip2's parse of the exact bytes, made on the first call and kept in
+ * m->osip (a cache: m is logically unchanged); NULL when libosip2 refuses
+ * them. Borrowed: freed with m.
+ */
+osip_message_t *sip_msg_osip(const struct sip_msg *m);
 
 /* The body as a span into raw. */
 struct xs_span sip_msg_body(const struct sip_msg *m);

@@ -46,7 +46,9 @@ Test(sip, request_fields_and_exact_body)
 	cr_assert_eq(m->raw_len, strlen(s));
 	cr_assert(memcmp(m->raw, s, m->raw_len) == 0);
 	cr_assert_eq(m->raw[m->raw_len], '\0');
-	cr_assert_not_null(m->osip, "libosip2 accepts a well-formed NOTIFY");
+	cr_assert_null(m->osip, "libosip2 is asked on demand only");
+	cr_assert_not_null(sip_msg_osip(m), "libosip2 accepts a well-formed NOTIFY");
+	cr_assert_eq(sip_msg_osip(m), m->osip, "and its parse is kept");
 	char sum[64];
 	sip_msg_summary(m, sum, sizeof sum);
 	cr_assert_str_eq(sum, "NOTIFY sip:159@127.0.0.1:5060");
@@ -234,6 +236,7 @@ Test(sip, osip_null_when_libosip_refuses)
 	const char *s = "SIP/2.0 200 OK\r\nVia: garbage\r\nFrom: <sip:a@b>;tag=1\r\n"
 			"To: <sip:c@d>;tag=2\r\nCall-ID: x\r\nCSeq: 2 NOTIFY\r\n\r\n";
 	struct sip_msg *m = parse_ok(s);
+	cr_assert_null(sip_msg_osip(m));
 	cr_assert_null(m->osip);
 	cr_assert_eq(m->status, 200);
 	cr_assert(xs_span_eq_str(m->from_tag, "1"));
