@@ -145,6 +145,10 @@ static int list_profiles(enum format fmt)
 		       "resync challenged: %s\n", a, b, c, d);
 		if (p[i].inline_xml_on_url_only)
 			printf("    inline XML answered: %s\n", p[i].inline_xml_on_url_only);
+		if (p[i].execute_refused)
+			printf("    invalid CiscoIPPhoneExecute: %s\n", p[i].execute_refused);
+		if (p[i].trailing_newline_fails)
+			printf("    URL + CR/LF: %s\n", p[i].trailing_newline_fails);
 	}
 	if (fmt == FMT_TEXT)
 		printf("\n(assumed): no vendor document states it "

@@ -25,6 +25,14 @@ const char *fw_family_name(enum fw_family f)
 #define DOC(v) { .value = (v), .assumed = false }
 #define ASSUMED(v) { .value = (v), .assumed = true }
 
+/* The documents give the Execute limits (1-3 ExecuteItems, Priority 0-2), not
+ * what the phone answers to a body over them. */
+#define EXECUTE_REFUSED \
+	"200 OK, then not executed: no item is fetched, not even a valid one (assumed)"
+/* The KB: "the URL must be the last byte of the body ... or it fails"; not how. */
+#define NEWLINE_FAILS \
+	"no fetch at all: neither the URL nor the URL with its CR/LF is requested (assumed)"
+
 static const struct fw_profile profiles[] = {
 	{
 		.name = "spa504g-7.4.3",
@@ -42,6 +50,8 @@ static const struct fw_profile profiles[] = {
 		.trailing_newline_ok = ASSUMED(false),
 		.challenge_resync = DOC(true),
 		.inline_xml_on_url_only = NULL,
+		.execute_refused = EXECUTE_REFUSED,
+		.trailing_newline_fails = NEWLINE_FAILS,
 	},
 	{
 		.name = "spa504g-7.6.2",
@@ -55,11 +65,12 @@ static const struct fw_profile profiles[] = {
 		.server = "Cisco/SPA504G-7.6.2c",
 		.url_body = DOC(true),
 		.inline_xml = DOC(false),
-		/* "the URL must be the last byte of the body ... or it fails"; how it
-		 * fails (no fetch, or a fetch of a wrong URL) is undocumented */
+		/* that it fails is documented; how (NEWLINE_FAILS) is not */
 		.trailing_newline_ok = DOC(false),
 		.challenge_resync = DOC(true),
 		.inline_xml_on_url_only = "200-ignore (assumed)",
+		.execute_refused = NULL, /* not acted on at all: inline_xml_on_url_only */
+		.trailing_newline_fails = NEWLINE_FAILS,
 	},
 	{
 		.name = "mpp-8851-11.3.7",
@@ -76,6 +87,8 @@ static const struct fw_profile profiles[] = {
 		.trailing_newline_ok = ASSUMED(false),
 		.challenge_resync = DOC(true), /* "Auth Resync-Reboot" covers xml-service */
 		.inline_xml_on_url_only = NULL,
+		.execute_refused = EXECUTE_REFUSED,
+		.trailing_newline_fails = NEWLINE_FAILS,
 	},
 };
 

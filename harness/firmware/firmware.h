@@ -57,6 +57,10 @@ struct fw_profile {
 	struct fw_behaviour trailing_newline_ok; /* URL + CR/LF still fetched */
 	struct fw_behaviour challenge_resync;  /* resync/reboot_now/restart_now challenged */
 	const char *inline_xml_on_url_only;    /* what a URL-only phone answers to XML: "200-ignore" (assumed) */
+	/* How the refusals the documents state, but do not describe, come out;
+	 * NULL where the profile never refuses that way. Text ending "(assumed)". */
+	const char *execute_refused;   /* an Execute body over the limits (> 3 items, Priority not 0-2) */
+	const char *trailing_newline_fails; /* a URL body followed by CR/LF, when not tolerated */
 };
 
 const struct fw_profile *fw_profiles(size_t *n);

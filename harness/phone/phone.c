@@ -589,7 +589,8 @@ static const char *body_action(const struct fw_profile *pf, const struct xmlsvc_
 			len -= XS_MIN(len, rep->trailing_crlf);
 			action = "fetch (trailing newline tolerated)";
 		} else if (rep->trailing_crlf) {
-			action = "fetch of the exact bytes, trailing newline included";
+			/* the profile's trailing_newline_fails: no fetch at all (assumed) */
+			return "not fetched: URL followed by CR/LF (assumed)";
 		}
 		if (len > PHONE_MAX_URL)
 			return "rejected: URL too long";
@@ -600,8 +601,8 @@ static const char *body_action(const struct fw_profile *pf, const struct xmlsvc_
 		return "ignored";
 	if (!pf->inline_xml.value)
 		return "ignored: inline XML on URL-only firmware (assumed)";
-	if (execute_bad)
-		return "rejected";
+	if (execute_bad) /* the profile's execute_refused: the 200 OK is sent already (assumed) */
+		return "not executed: invalid CiscoIPPhoneExecute (assumed)";
 	if (rep->kind == XMLSVC_OTHER_XML)
 		return "displayed";
 	for (size_t i = 0; i < rep->n_items && i < XMLSVC_KEEP_ITEMS; i++)
@@ -773,6 +774,7 @@ static void transaction_key(const struct sip_msg *m, const struct phone_req_info
 	xs_buf_append(k, m->ruri.p, m->ruri.len);
 }
 
+/* Answer a retransmission from the cache; false: handle the message as new. */
 static bool replay_cached(struct phone *ph, struct xs_buf *key, const struct sip_msg *m,
 			  const struct phone_req_info *info, struct phone_out *out)
 {
@@ -780,6 +782,11 @@ static bool replay_cached(struct phone *ph, struct xs_buf *key, const struct sip
 	struct retx *rx = lru_get(ph->retx, key->p, key->len, &stamp);
 	if (!rx || info->now_us / 1000 - stamp > PHONE_RETX_TTL_MS)
 		return false;
+	if (phone_quirk_on(&ph->q, PHONE_Q_NO_RETX_CACHE)) {
+		/* it takes effect here, on a copy the cache would have answered */
+		emit_quirk(ph, PHONE_Q_NO_RETX_CACHE, m, info);
+		return false;
+	}
 	xs_buf_append(&out->resp, rx->bytes, rx->len);
 	out->status = rx->status;
 	out->retransmission = true;
@@ -857,8 +864,7 @@ int phone_handle(struct phone *ph, const uint8_t *buf, size_t len,
 	r = 0;
 	if (key.oom)
 		r = -ENOMEM;
-	else if (phone_quirk_on(&ph->q, PHONE_Q_NO_RETX_CACHE) ||
-		 !replay_cached(ph, &key, m, info, out)) {
+	else if (!replay_cached(ph, &key, m, info, out)) {
 		respond(ph, m, info, out);
 		if (out->resp.oom)
 			r = -ENOMEM;

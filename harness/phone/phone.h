@@ -155,7 +155,8 @@ void phone_emit(struct phone *ph, const char *event, void *obj);
 
 struct phone_server_config {
 	struct phone_config phone;
-	struct sip_tp_config tp;
+	struct sip_tp_config tp;     /* on_drop is the server's: TCP framing errors become
+				      * "message dropped" events with the reason */
 	unsigned fetch_timeout_ms;   /* 0: 3000 */
 };
 struct phone_server;

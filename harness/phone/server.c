@@ -39,14 +39,31 @@ static int64_t wall_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+/* A TCP stream the transport could not frame: say why before it is closed. */
+static void on_drop(void *ctx, const struct sip_tp_peer *from, const struct sip_frame_error *why,
+		    size_t buffered)
+{
+	struct phone_server *s = ctx;
+	char reason[128], src[64];
+	sip_frame_error_format(why, reason, sizeof reason);
+	xs_endpoint_format(&from->ep, src, sizeof src);
+	phone_emit(s->ph, "message dropped",
+		   json_pack("{s:s, s:s, s:s, s:I, s:s}", "transport", xs_transport_name(from->tp),
+			     "src", src, "reason", reason, "bytes", (json_int_t)buffered,
+			     "connection", "closed"));
+}
+
 int phone_server_new(struct phone_server **ret, const struct phone_server_config *cfg)
 {
 	struct phone_server *s = calloc(1, sizeof *s);
 	if (!s)
 		return -ENOMEM;
+	struct sip_tp_config tp = cfg->tp;
+	tp.on_drop = on_drop;
+	tp.drop_ctx = s;
 	int r = phone_new(&s->ph, &cfg->phone);
 	if (r == 0)
-		r = sip_tp_new(&s->tp, &cfg->tp);
+		r = sip_tp_new(&s->tp, &tp);
 	if (r == 0)
 		r = fetcher_new(&s->fetch, s->ph, cfg->fetch_timeout_ms);
 	if (r < 0) {

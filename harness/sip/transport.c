@@ -7,6 +7,8 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -35,22 +37,118 @@ static bool content_length_line(struct xs_span line, struct xs_span *val)
 	return true;
 }
 
-static int parse_length(struct xs_span v, size_t *out)
+static const char *const frame_err_names[SIP_FRAME_ERR_COUNT] = {
+	[SIP_FRAME_OK] = "framed",
+	[SIP_FRAME_HEADER_OVER_CAP] = "header block over the cap without a blank line",
+	[SIP_FRAME_LENGTH_OVER_CAP] = "Content-Length over the cap",
+	[SIP_FRAME_MESSAGE_OVER_CAP] = "message over the cap",
+	[SIP_FRAME_LENGTH_NOT_NUMBER] = "Content-Length is not a number",
+	[SIP_FRAME_LENGTH_CONFLICT] = "two different Content-Lengths",
+	[SIP_FRAME_BUFFER_FULL] = "receive buffer full without a whole message",
+};
+
+const char *sip_frame_err_name(enum sip_frame_err code)
 {
-	if (v.len == 0 || v.len > 10)
-		return -EBADMSG;
-	size_t n = 0;
+	return (unsigned)code < SIP_FRAME_ERR_COUNT ? frame_err_names[code] : "?";
+}
+
+int sip_frame_error_format(const struct sip_frame_error *e, char *out, size_t size)
+{
+	if (!e || !out || !size)
+		return -EINVAL;
+	const char *name = sip_frame_err_name(e->code);
+	unsigned long long v = e->value, l = e->limit;
+	switch (e->code) {
+	case SIP_FRAME_HEADER_OVER_CAP:
+	case SIP_FRAME_BUFFER_FULL:
+		snprintf(out, size, "%s (%llu > %llu bytes)", name, v, l);
+		break;
+	case SIP_FRAME_LENGTH_OVER_CAP:
+		if (e->digits)
+			snprintf(out, size, "%s (a %u-digit number > %llu)", name, e->digits, l);
+		else
+			snprintf(out, size, "%s (%llu > %llu)", name, v, l);
+		break;
+	case SIP_FRAME_MESSAGE_OVER_CAP:
+		snprintf(out, size, "%s (header block and Content-Length: %llu > %llu bytes)", name, v, l);
+		break;
+	case SIP_FRAME_LENGTH_NOT_NUMBER:
+		snprintf(out, size, "%s (\"%s\")", name, e->text);
+		break;
+	case SIP_FRAME_LENGTH_CONFLICT:
+		snprintf(out, size, "%s (%llu and %llu)", name, v, l);
+		break;
+	default:
+		snprintf(out, size, "%s", name);
+		break;
+	}
+	return 0;
+}
+
+static int frame_fail(struct sip_frame_error *err, int r, enum sip_frame_err code, uint64_t value,
+		      uint64_t limit)
+{
+	if (err) {
+		err->code = code;
+		err->value = value;
+		err->limit = limit;
+	}
+	return r;
+}
+
+/* The value as the reason shows it: printable ASCII only, cut short with "...". */
+static void show_value(struct xs_span v, char *out, size_t size)
+{
+	size_t n = XS_MIN(v.len, size - 4), k;
+	for (k = 0; k < n; k++)
+		out[k] = v.p[k] >= 0x20 && v.p[k] < 0x7f && v.p[k] != '"' ? (char)v.p[k] : '?';
+	if (n < v.len)
+		for (int d = 0; d < 3; d++)
+			out[k++] = '.';
+	out[k] = '\0';
+}
+
+/*
+ * RFC 3261 §20.14: Content-Length = 1*DIGIT. 0; -EBADMSG when it is not a
+ * number; -E2BIG when it does not fit 64 bits (err gets its digit count).
+ */
+static int parse_length(struct xs_span v, uint64_t *out, struct sip_frame_error *err)
+{
+	uint64_t n = 0;
+	bool overflow = false;
 	for (size_t i = 0; i < v.len; i++) {
-		if (v.p[i] < '0' || v.p[i] > '9')
-			return -EBADMSG;
-		n = n * 10 + (size_t)(v.p[i] - '0');
+		if (v.p[i] < '0' || v.p[i] > '9') {
+			if (err)
+				show_value(v, err->text, sizeof err->text);
+			return frame_fail(err, -EBADMSG, SIP_FRAME_LENGTH_NOT_NUMBER, 0, 0);
+		}
+		if (n > (UINT64_MAX - 9) / 10)
+			overflow = true;
+		else
+			n = n * 10 + (uint64_t)(v.p[i] - '0');
+	}
+	if (v.len == 0) {
+		if (err)
+			err->text[0] = '\0';
+		return frame_fail(err, -EBADMSG, SIP_FRAME_LENGTH_NOT_NUMBER, 0, 0);
+	}
+	if (overflow) {
+		size_t z = 0; /* leading zeros do not count */
+		while (z + 1 < v.len && v.p[z] == '0')
+			z++;
+		if (err)
+			err->digits = (unsigned)XS_MIN(v.len - z, (size_t)UINT_MAX);
+		return frame_fail(err, -E2BIG, SIP_FRAME_LENGTH_OVER_CAP, 0, SIP_MAX_BODY);
 	}
 	*out = n;
 	return 0;
 }
 
-int sip_frame(const uint8_t *buf, size_t len, size_t *skip, size_t *msg_len)
+int sip_frame_why(const uint8_t *buf, size_t len, size_t *skip, size_t *msg_len,
+		  struct sip_frame_error *err)
 {
+	if (err)
+		memset(err, 0, sizeof *err);
 	size_t s = 0;
 	while (s < len && (buf[s] == '\r' || buf[s] == '\n'))
 		s++;
@@ -58,14 +156,18 @@ int sip_frame(const uint8_t *buf, size_t len, size_t *skip, size_t *msg_len)
 	*msg_len = 0;
 	struct xs_cur c = xs_cur_init(buf + s, len - s);
 	bool have_cl = false;
-	size_t cl = 0;
+	uint64_t cl = 0;
 	for (;;) {
 		size_t start = (size_t)(c.p - (buf + s));
 		if (start > SIP_MAX_MSG)
-			return -E2BIG;
+			return frame_fail(err, -E2BIG, SIP_FRAME_HEADER_OVER_CAP, start, SIP_MAX_MSG);
 		struct xs_span line;
-		if (xs_cur_line(&c, &line) < 0)
-			return len - s > SIP_MAX_MSG ? -E2BIG : 0;
+		if (xs_cur_line(&c, &line) < 0) {
+			if (len - s > SIP_MAX_MSG)
+				return frame_fail(err, -E2BIG, SIP_FRAME_HEADER_OVER_CAP, len - s,
+						  SIP_MAX_MSG);
+			return 0;
+		}
 		if (line.len == 0 && start > 0)
 			break; /* the empty line ending the header section */
 		if (line.len == 0)
@@ -74,24 +176,30 @@ int sip_frame(const uint8_t *buf, size_t len, size_t *skip, size_t *msg_len)
 			continue; /* folded continuation: Content-Length is never folded in practice */
 		struct xs_span v;
 		if (content_length_line(line, &v)) {
-			size_t n;
-			if (parse_length(v, &n) < 0)
-				return -EBADMSG;
+			uint64_t n = 0;
+			int r = parse_length(v, &n, err);
+			if (r < 0)
+				return r;
 			if (have_cl && n != cl)
-				return -EBADMSG;
+				return frame_fail(err, -EBADMSG, SIP_FRAME_LENGTH_CONFLICT, cl, n);
 			have_cl = true;
 			cl = n;
 			if (cl > SIP_MAX_BODY)
-				return -E2BIG;
+				return frame_fail(err, -E2BIG, SIP_FRAME_LENGTH_OVER_CAP, cl, SIP_MAX_BODY);
 		}
 	}
 	size_t hdr = (size_t)(c.p - (buf + s));
 	if (hdr + cl > SIP_MAX_MSG)
-		return -E2BIG;
+		return frame_fail(err, -E2BIG, SIP_FRAME_MESSAGE_OVER_CAP, hdr + cl, SIP_MAX_MSG);
 	if (len - s < hdr + cl)
 		return 0;
-	*msg_len = hdr + cl;
+	*msg_len = hdr + (size_t)cl;
 	return 1;
+}
+
+int sip_frame(const uint8_t *buf, size_t len, size_t *skip, size_t *msg_len)
+{
+	return sip_frame_why(buf, len, skip, msg_len, NULL);
 }
 
 /* ---- sockets ---- */
@@ -122,6 +230,9 @@ struct sip_tp {
 	uint64_t serial;
 	int64_t last_sweep_ms;
 	uint8_t *dgram;
+	void (*on_drop)(void *ctx, const struct sip_tp_peer *from,
+			const struct sip_frame_error *why, size_t buffered);
+	void *drop_ctx;
 };
 
 static int64_t now_ms(void)
@@ -247,6 +358,8 @@ int sip_tp_new(struct sip_tp **ret, const struct sip_tp_config *cfg)
 	if (tp->max_conns > SLOT_MASK)
 		tp->max_conns = SLOT_MASK;
 	tp->idle_ms = cfg->idle_ms > 0 ? cfg->idle_ms : SIP_TP_IDLE_MS;
+	tp->on_drop = cfg->on_drop;
+	tp->drop_ctx = cfg->drop_ctx;
 	tp->ep = epoll_create1(EPOLL_CLOEXEC);
 	tp->conns = calloc(tp->max_conns, sizeof *tp->conns);
 	tp->dgram = malloc((size_t)SIP_TP_UDP_BATCH * SIP_TP_UDP_MAX);
@@ -461,14 +574,23 @@ static int do_udp(struct sip_tp *tp, sip_tp_recv_fn fn, void *ctx)
 	return delivered;
 }
 
-/* Deliver every whole message in the buffer; false when the stream is unusable. */
-static bool conn_deliver(struct conn *c, sip_tp_recv_fn fn, void *ctx, int *delivered)
+/* Tell the owner why a connection's input is given up (the caller closes it). */
+static void report_drop(struct sip_tp *tp, struct conn *c, const struct sip_frame_error *why)
+{
+	if (tp->on_drop)
+		tp->on_drop(tp->drop_ctx, &c->peer, why, c->in_len);
+}
+
+/* Deliver every whole message in the buffer; false (reported) when the stream is unusable. */
+static bool conn_deliver(struct sip_tp *tp, struct conn *c, sip_tp_recv_fn fn, void *ctx,
+			 int *delivered)
 {
 	size_t off = 0;
 	bool ok = true;
+	struct sip_frame_error why;
 	while (off < c->in_len && !c->dead) {
 		size_t skip, mlen;
-		int r = sip_frame(c->in + off, c->in_len - off, &skip, &mlen);
+		int r = sip_frame_why(c->in + off, c->in_len - off, &skip, &mlen, &why);
 		off += skip;
 		if (r < 0) {
 			ok = false;
@@ -483,6 +605,14 @@ static bool conn_deliver(struct conn *c, sip_tp_recv_fn fn, void *ctx, int *deli
 	if (off) {
 		memmove(c->in, c->in + off, c->in_len - off);
 		c->in_len -= off;
+	}
+	if (!ok) {
+		report_drop(tp, c, &why);
+	} else if (!c->dead && c->in_len == SIP_TP_CONN_BUF) {
+		why = (struct sip_frame_error){ .code = SIP_FRAME_BUFFER_FULL, .value = c->in_len,
+						.limit = SIP_MAX_MSG };
+		report_drop(tp, c, &why);
+		ok = false;
 	}
 	return ok;
 }
@@ -506,7 +636,7 @@ static int do_conn(struct sip_tp *tp, unsigned slot, uint32_t events, sip_tp_rec
 		} else if (n > 0) {
 			c->in_len += (size_t)n;
 			c->last_ms = now_ms();
-			if (!conn_deliver(c, fn, ctx, &delivered) || c->in_len == SIP_TP_CONN_BUF)
+			if (!conn_deliver(tp, c, fn, ctx, &delivered))
 				c->dead = true; /* framing error or over the cap: drop the peer */
 		}
 	}

@@ -10,9 +10,10 @@
 /*
  * Named caps. A TCP peer that sends more than SIP_TP_CONN_BUF bytes without
  * completing a message, or declares a Content-Length over SIP_MAX_BODY, is
- * disconnected. A connection idle for idle_ms is closed. When max_conns are
- * open, a new connection evicts the one idle the longest, so stalled peers
- * cannot lock out a well-behaved one.
+ * disconnected, and the reason goes to the optional on_drop callback (the
+ * library prints nothing). A connection idle for idle_ms is closed. When
+ * max_conns are open, a new connection evicts the one idle the longest, so
+ * stalled peers cannot lock out a well-behaved one.
  */
 #define SIP_TP_UDP_MAX       65536u          /* largest datagram read (64 KiB) */
 #define SIP_TP_CONN_BUF      (SIP_MAX_MSG + 1u) /* per-connection receive buffer cap */
@@ -34,7 +35,46 @@
  */
 int sip_frame(const uint8_t *buf, size_t len, size_t *skip, size_t *msg_len);
 
+/* Why a stream could not be framed, or a connection's input was given up. */
+enum sip_frame_err {
+	SIP_FRAME_OK = 0,
+	SIP_FRAME_HEADER_OVER_CAP,   /* no empty line within SIP_MAX_MSG bytes */
+	SIP_FRAME_LENGTH_OVER_CAP,   /* Content-Length over SIP_MAX_BODY */
+	SIP_FRAME_MESSAGE_OVER_CAP,  /* header section + Content-Length over SIP_MAX_MSG */
+	SIP_FRAME_LENGTH_NOT_NUMBER, /* Content-Length is not 1*DIGIT (RFC 3261 §20.14) */
+	SIP_FRAME_LENGTH_CONFLICT,   /* two different Content-Lengths */
+	SIP_FRAME_BUFFER_FULL,       /* SIP_TP_CONN_BUF bytes held and no whole message */
+	SIP_FRAME_ERR_COUNT
+};
+
+/* The details of a framing failure: numbers stated, never the peer's bytes as such. */
+struct sip_frame_error {
+	enum sip_frame_err code;
+	uint64_t value;      /* the length declared or the bytes seen; the first of two lengths */
+	uint64_t limit;      /* the cap it is over; the second of two lengths */
+	unsigned digits;     /* LENGTH_OVER_CAP: digits of a value too long for value (0: fits) */
+	char text[20];       /* LENGTH_NOT_NUMBER: the value, printable ASCII only, cut short */
+};
+
+/*
+ * sip_frame, and on failure (-E2BIG, -EBADMSG) *err says why; on success
+ * err->code is SIP_FRAME_OK. err may be NULL. Pure like sip_frame.
+ */
+int sip_frame_why(const uint8_t *buf, size_t len, size_t *skip, size_t *msg_len,
+		  struct sip_frame_error *err);
+
+/* A short name of a code: "Content-Length over the cap", ... ("?" when out of range). */
+const char *sip_frame_err_name(enum sip_frame_err code);
+
+/*
+ * The reason in words with its numbers, NUL-terminated in out (cut short to
+ * fit): "Content-Length over the cap (99999999 > 65535)". Returns 0, or
+ * -EINVAL on a NULL argument or size 0.
+ */
+int sip_frame_error_format(const struct sip_frame_error *err, char *out, size_t size);
+
 struct sip_tp;
+struct sip_tp_peer;
 
 struct sip_tp_config {
 	const char *addr;     /* numeric address to bind: "127.0.0.1", "::1", "0.0.0.0", "::" */
@@ -42,6 +82,12 @@ struct sip_tp_config {
 	bool udp, tcp;        /* which transports to open */
 	unsigned max_conns;   /* 0: SIP_TP_MAX_CONNS */
 	int idle_ms;          /* 0: SIP_TP_IDLE_MS */
+	/* Optional (NULL: silent): told why a TCP connection is being closed for
+	 * input it could not frame, just before it is closed; from and why are
+	 * borrowed for the call, buffered is how many unframed bytes are discarded. */
+	void (*on_drop)(void *ctx, const struct sip_tp_peer *from,
+			const struct sip_frame_error *why, size_t buffered);
+	void *drop_ctx;
 };
 
 /* Where a message came from, and where its response goes. */

@@ -29,6 +29,26 @@ static void on_event(void *ctx, const char *line)
 	xs_buf_puts(&events, "\n");
 }
 
+/* How many captured event lines contain needle, and also `and` when not NULL. */
+static size_t count_events2(const char *needle, const char *and)
+{
+	size_t n = 0;
+	const char *p = xs_buf_cstr(&events);
+	while (p && *p) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		if (memmem(p, len, needle, strlen(needle)) && (!and || memmem(p, len, and, strlen(and))))
+			n++;
+		p += len + (nl != NULL);
+	}
+	return n;
+}
+
+static size_t count_events(const char *needle)
+{
+	return count_events2(needle, NULL);
+}
+
 static struct phone *make_phone(const char *profile, const uint8_t *secret, const char *const *quirks)
 {
 	struct phone_config cfg = {
@@ -421,7 +441,8 @@ Test(phone, body_per_profile)
 {
 	static const struct body_case cases[] = {
 		{ "spa504g-7.6.2", URL_BODY, 1, URL_BODY },
-		{ "spa504g-7.6.2", URL_BODY "\r\n", 1, URL_BODY "\r\n" }, /* exact bytes: the fetch fails */
+		{ "spa504g-7.6.2", URL_BODY "\r\n", 0, NULL }, /* trailing_newline_fails: no fetch (assumed) */
+		{ "mpp-8851-11.3.7", URL_BODY "\n", 0, NULL },
 		{ "spa504g-7.6.2", "<CiscoIPPhoneExecute><ExecuteItem URL=\"" URL_BODY "\"/></CiscoIPPhoneExecute>", 0, NULL },
 		{ "spa504g-7.4.3", "<CiscoIPPhoneExecute><ExecuteItem Priority=\"0\" URL=\"" URL_BODY "\"/></CiscoIPPhoneExecute>", 1, URL_BODY },
 		{ "mpp-8851-11.3.7", "<CiscoIPPhoneExecute><ExecuteItem URL=\"http://a/1\"/><ExecuteItem URL=\"http://a/2\"/></CiscoIPPhoneExecute>", 2, "http://a/1" },
@@ -443,6 +464,48 @@ Test(phone, body_per_profile)
 		phone_out_reset(&out);
 		phone_free(ph);
 	}
+}
+
+static bool ends_assumed(const char *s)
+{
+	size_t n = s ? strlen(s) : 0, k = strlen("(assumed)");
+	return n >= k && !strcmp(s + n - k, "(assumed)");
+}
+
+/* What the emulator does with a refused Execute body or a URL + CR/LF is no vendor's
+ * word: the profile table marks it assumed, and so does the emulator's event. */
+Test(phone, undocumented_refusals_marked_assumed)
+{
+	size_t n;
+	const struct fw_profile *p = fw_profiles(&n);
+	for (size_t i = 0; i < n; i++) {
+		if (p[i].inline_xml.value)
+			cr_expect(ends_assumed(p[i].execute_refused), "%s: %s", p[i].name,
+				  p[i].execute_refused ? p[i].execute_refused : "(null)");
+		if (!p[i].trailing_newline_ok.value)
+			cr_expect(ends_assumed(p[i].trailing_newline_fails), "%s: %s", p[i].name,
+				  p[i].trailing_newline_fails ? p[i].trailing_newline_fails : "(null)");
+	}
+	static const struct {
+		const char *profile, *body;
+	} cases[] = {
+		{ "mpp-8851-11.3.7", "<CiscoIPPhoneExecute><ExecuteItem Priority=\"3\" URL=\"http://a/1\"/></CiscoIPPhoneExecute>" },
+		{ "spa504g-7.6.2", URL_BODY "\r\n" },
+	};
+	for (size_t i = 0; i < XS_ARRAY_SIZE(cases); i++) {
+		struct phone *ph = make_phone(cases[i].profile, secret_a, NULL);
+		struct phone_out out = { 0 };
+		struct cred_opts o = { 0 };
+		exchange(ph, &o, cases[i].body, T0, &out);
+		cr_expect_eq(out.status, 200, "case %zu", i);
+		cr_expect_eq(out.n_fetch, 0, "case %zu", i);
+		phone_out_reset(&out);
+		phone_free(ph);
+	}
+	cr_expect_eq(count_events2("\"event\":\"body classified\"",
+				   "\"action\":\"not executed: invalid CiscoIPPhoneExecute (assumed)\""), 1);
+	cr_expect_eq(count_events2("\"event\":\"body classified\"",
+				   "\"action\":\"not fetched: URL followed by CR/LF (assumed)\""), 1);
 }
 
 struct quirk_case {
@@ -618,6 +681,106 @@ Test(phone, transport_framing)
 	}
 }
 
+struct frame_why_case {
+	const char *in;
+	int want;
+	enum sip_frame_err code;
+	const char *text;
+};
+
+/* Each way a stream cannot be framed has its own reason, with its numbers. */
+Test(phone, transport_framing_reasons)
+{
+	static const struct frame_why_case cases[] = {
+		{ "OPTIONS sip:a SIP/2.0\r\nContent-Length: 3\r\n\r\nabc", 1, SIP_FRAME_OK, "framed" },
+		{ "OPTIONS sip:a SIP/2.0\r\nContent-Length: 3\r\n\r\na", 0, SIP_FRAME_OK, "framed" },
+		{ "OPTIONS sip:a SIP/2.0\r\nContent-Length: 0000000000003\r\n\r\nabc", 1, SIP_FRAME_OK, "framed" },
+		{ "OPTIONS sip:a SIP/2.0\r\nContent-Length: 99999999\r\n\r\n", -E2BIG,
+		  SIP_FRAME_LENGTH_OVER_CAP, "Content-Length over the cap (99999999 > 65535)" },
+		{ "\r\nOPTIONS sip:a SIP/2.0\r\nl: 65536\r\n\r\n", -E2BIG,
+		  SIP_FRAME_LENGTH_OVER_CAP, "Content-Length over the cap (65536 > 65535)" },
+		{ "OPTIONS sip:a SIP/2.0\r\nContent-Length: 000123456789012345678901234567890\r\n\r\n", -E2BIG,
+		  SIP_FRAME_LENGTH_OVER_CAP, "Content-Length over the cap (a 30-digit number > 65535)" },
+		{ "OPTIONS sip:a SIP/2.0\r\nl: 1\r\nContent-Length: 2\r\n\r\nab", -EBADMSG,
+		  SIP_FRAME_LENGTH_CONFLICT, "two different Content-Lengths (1 and 2)" },
+		{ "OPTIONS sip:a SIP/2.0\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nab", 1,
+		  SIP_FRAME_OK, "framed" },
+		{ "OPTIONS sip:a SIP/2.0\r\nContent-Length: x\r\n\r\n", -EBADMSG,
+		  SIP_FRAME_LENGTH_NOT_NUMBER, "Content-Length is not a number (\"x\")" },
+		{ "OPTIONS sip:a SIP/2.0\r\nContent-Length: -1\r\n\r\n", -EBADMSG,
+		  SIP_FRAME_LENGTH_NOT_NUMBER, "Content-Length is not a number (\"-1\")" },
+		{ "OPTIONS sip:a SIP/2.0\r\nContent-Length:\r\n\r\n", -EBADMSG,
+		  SIP_FRAME_LENGTH_NOT_NUMBER, "Content-Length is not a number (\"\")" },
+		{ "OPTIONS sip:a SIP/2.0\r\nContent-Length: 1 2\r\n\r\n", -EBADMSG,
+		  SIP_FRAME_LENGTH_NOT_NUMBER, "Content-Length is not a number (\"1 2\")" },
+		{ "OPTIONS sip:a SIP/2.0\r\nContent-Length: 12abcdefghijklmnopqrstuvwxyz\r\n\r\n", -EBADMSG,
+		  SIP_FRAME_LENGTH_NOT_NUMBER, "Content-Length is not a number (\"12abcdefghijklmn...\")" },
+		{ "OPTIONS sip:a SIP/2.0\r\nContent-Length: \x01\"\xff\r\n\r\n", -EBADMSG,
+		  SIP_FRAME_LENGTH_NOT_NUMBER, "Content-Length is not a number (\"???\")" },
+	};
+	for (size_t i = 0; i < XS_ARRAY_SIZE(cases); i++) {
+		size_t skip, len;
+		struct sip_frame_error e;
+		memset(&e, 0x5a, sizeof e);
+		int r = sip_frame_why((const uint8_t *)cases[i].in, strlen(cases[i].in), &skip, &len, &e);
+		cr_expect_eq(r, cases[i].want, "case %zu: %d", i, r);
+		cr_expect_eq(e.code, cases[i].code, "case %zu: code %d", i, e.code);
+		char text[128];
+		cr_assert_eq(sip_frame_error_format(&e, text, sizeof text), 0);
+		cr_expect_str_eq(text, cases[i].text, "case %zu", i);
+		/* the plain form agrees */
+		cr_expect_eq(sip_frame((const uint8_t *)cases[i].in, strlen(cases[i].in), &skip, &len),
+			     cases[i].want, "case %zu: sip_frame", i);
+	}
+
+	/* a header block over the cap without a blank line: whole lines, or one endless line */
+	for (int whole = 0; whole < 2; whole++) {
+		size_t n = SIP_MAX_MSG + 1;
+		char *big = malloc(n);
+		cr_assert_not_null(big);
+		memset(big, 'a', n);
+		memcpy(big, "OPTIONS sip:a SIP/2.0\r\nX: ", 26);
+		for (size_t k = 100; whole && k + 1 < n; k += 100)
+			memcpy(big + k - 1, "\r\n", 2);
+		size_t skip, len;
+		struct sip_frame_error e;
+		cr_expect_eq(sip_frame_why((const uint8_t *)big, n, &skip, &len, &e), -E2BIG);
+		cr_expect_eq(e.code, SIP_FRAME_HEADER_OVER_CAP);
+		cr_expect_gt(e.value, SIP_MAX_MSG);
+		char text[128], want[128];
+		sip_frame_error_format(&e, text, sizeof text);
+		snprintf(want, sizeof want, "header block over the cap without a blank line (%llu > %u bytes)",
+			 (unsigned long long)e.value, SIP_MAX_MSG);
+		cr_expect_str_eq(text, want);
+		/* one byte less may still become a message */
+		cr_expect_eq(sip_frame_why((const uint8_t *)big, n - 1, &skip, &len, &e), 0);
+		cr_expect_eq(e.code, SIP_FRAME_OK);
+		free(big);
+	}
+
+	/* a body within its cap that, with the header block, is over the message cap */
+	const char *hdr = "OPTIONS sip:a SIP/2.0\r\nContent-Length: 65535\r\n\r\n";
+	size_t skip, len;
+	struct sip_frame_error e;
+	cr_expect_eq(sip_frame_why((const uint8_t *)hdr, strlen(hdr), &skip, &len, &e), -E2BIG);
+	cr_expect_eq(e.code, SIP_FRAME_MESSAGE_OVER_CAP);
+	char text[128], want[128];
+	sip_frame_error_format(&e, text, sizeof text);
+	snprintf(want, sizeof want, "message over the cap (header block and Content-Length: %zu > 65535 bytes)",
+		 strlen(hdr) + 65535);
+	cr_expect_str_eq(text, want);
+
+	/* the result never overflows what it is given; misuse is -EINVAL */
+	e = (struct sip_frame_error){ .code = SIP_FRAME_LENGTH_OVER_CAP, .value = 99999999, .limit = 65535 };
+	char tiny[8];
+	cr_expect_eq(sip_frame_error_format(&e, tiny, sizeof tiny), 0);
+	cr_expect_str_eq(tiny, "Content");
+	cr_expect_eq(sip_frame_error_format(NULL, tiny, sizeof tiny), -EINVAL);
+	cr_expect_eq(sip_frame_error_format(&e, tiny, 0), -EINVAL);
+	cr_expect_str_eq(sip_frame_err_name(SIP_FRAME_ERR_COUNT), "?");
+	cr_expect_eq(sip_frame_why((const uint8_t *)hdr, strlen(hdr), &skip, &len, NULL), -E2BIG);
+}
+
 /* Every table the phone keeps is bounded: a nonce pushed out of the nc table reads as
  * stale (a fresh challenge follows), never as valid for a replay. */
 Test(phone, nonce_table_bounded)
@@ -777,6 +940,151 @@ Test(phone, transport_idle_timeout_and_port_in_use)
 	sip_tp_free(tp);
 }
 
+/* What the transport said before it closed a connection. */
+struct drops {
+	unsigned n;
+	struct sip_frame_error last;
+	size_t buffered;
+	enum xs_transport tp;
+};
+
+static void on_drop(void *ctx, const struct sip_tp_peer *from, const struct sip_frame_error *why,
+		    size_t buffered)
+{
+	struct drops *d = ctx;
+	d->n++;
+	d->last = *why;
+	d->buffered = buffered;
+	d->tp = from->tp;
+}
+
+/* Write all of buf (the transport reads while we write), pumping between pieces. */
+static void write_pumped(int fd, struct sip_tp *tp, struct got *g, const char *buf, size_t len)
+{
+	size_t off = 0;
+	while (off < len) {
+		ssize_t n = send(fd, buf + off, XS_MIN(len - off, (size_t)16384), MSG_NOSIGNAL);
+		if (n <= 0)
+			break; /* closed under us: what was sent is enough */
+		off += (size_t)n;
+		pump(tp, g, 1);
+	}
+	pump(tp, g, 3);
+}
+
+/* Framing errors close the connection and say why; a clean close or UDP says nothing. */
+Test(phone, transport_reports_framing_errors)
+{
+	struct drops d = { 0 };
+	struct sip_tp *tp = NULL;
+	struct sip_tp_config cfg = { .addr = "127.0.0.1", .udp = true, .tcp = true,
+				     .on_drop = on_drop, .drop_ctx = &d };
+	cr_assert_eq(sip_tp_new(&tp, &cfg), 0);
+	struct xs_endpoint ep;
+	cr_assert_eq(sip_tp_local(tp, XS_TP_TCP, &ep), 0);
+	struct got g = { 0 };
+	static const struct {
+		const char *in;
+		enum sip_frame_err code;
+	} cases[] = {
+		{ "OPTIONS sip:a SIP/2.0\r\nContent-Length: 9999999\r\n\r\n", SIP_FRAME_LENGTH_OVER_CAP },
+		{ "OPTIONS sip:a SIP/2.0\r\nl: 1\r\nContent-Length: 2\r\n\r\nab", SIP_FRAME_LENGTH_CONFLICT },
+		{ "OPTIONS sip:a SIP/2.0\r\nContent-Length: ten\r\n\r\n", SIP_FRAME_LENGTH_NOT_NUMBER },
+		{ OPT "OPTIONS sip:a SIP/2.0\r\nContent-Length: 1x\r\n\r\n", SIP_FRAME_LENGTH_NOT_NUMBER },
+	};
+	for (size_t i = 0; i < XS_ARRAY_SIZE(cases); i++) {
+		unsigned before = d.n;
+		int fd = tcp_connect(ep.port);
+		write_pumped(fd, tp, &g, cases[i].in, strlen(cases[i].in));
+		char buf[64];
+		cr_assert_eq(read(fd, buf, sizeof buf), 0, "case %zu: connection closed", i);
+		cr_assert_eq(d.n, before + 1, "case %zu: reported once", i);
+		cr_assert_eq(d.last.code, cases[i].code, "case %zu: code %d", i, d.last.code);
+		cr_assert_eq(d.tp, XS_TP_TCP);
+		close(fd);
+	}
+	/* the whole message before the bad one was delivered; only the rest was discarded */
+	cr_assert_eq(g.n, 1);
+	cr_assert_eq(d.buffered, strlen("OPTIONS sip:a SIP/2.0\r\nContent-Length: 1x\r\n\r\n"));
+
+	/* a header block over the cap, sent without a blank line */
+	size_t n = SIP_MAX_MSG + 100;
+	char *big = malloc(n);
+	cr_assert_not_null(big);
+	memset(big, 'a', n);
+	memcpy(big, "OPTIONS sip:a SIP/2.0\r\nX: ", 26);
+	int fd = tcp_connect(ep.port);
+	write_pumped(fd, tp, &g, big, n);
+	free(big);
+	cr_assert_eq(d.last.code, SIP_FRAME_HEADER_OVER_CAP, "code %d", d.last.code);
+	cr_assert_gt(d.last.value, SIP_MAX_MSG);
+	close(fd);
+
+	/* not errors: a clean close mid-message, a bad datagram (UDP is not stream-framed) */
+	unsigned before = d.n;
+	fd = tcp_connect(ep.port);
+	write_pumped(fd, tp, &g, "OPTIONS sip:a SIP/2.0\r\n", 23);
+	close(fd);
+	pump(tp, &g, 3);
+	int u = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(ep.port) };
+	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+	const char *bad = cases[0].in;
+	cr_assert_eq(sendto(u, bad, strlen(bad), 0, (struct sockaddr *)&sa, sizeof sa), (ssize_t)strlen(bad));
+	pump(tp, &g, 3);
+	close(u);
+	cr_assert_eq(d.n, before);
+	cr_assert_eq(sip_tp_conn_count(tp), 0);
+	sip_tp_free(tp);
+}
+
+#include <pthread.h>
+
+struct served {
+	struct phone_server *srv;
+	volatile sig_atomic_t stop;
+};
+
+static void *serve(void *arg)
+{
+	struct served *s = arg;
+	phone_server_run(s->srv, &s->stop);
+	return NULL;
+}
+
+/* The server turns the transport's reason into a "message dropped" event. */
+Test(phone, server_reports_tcp_framing_errors)
+{
+	struct phone_server_config cfg = {
+		.phone = { .profile = fw_profile_find("spa504g-7.6.2"), .user = USER, .password = PASS,
+			   .realm = REALM, .nonce_secret = secret_a, .rng_seed = 42, .on_event = on_event },
+		.tp = { .addr = "127.0.0.1", .tcp = true },
+		.fetch_timeout_ms = 200,
+	};
+	struct served s = { 0 };
+	cr_assert_eq(phone_server_new(&s.srv, &cfg), 0);
+	struct xs_endpoint ep;
+	cr_assert_eq(phone_server_local(s.srv, XS_TP_TCP, &ep), 0);
+	pthread_t th;
+	cr_assert_eq(pthread_create(&th, NULL, serve, &s), 0);
+	int fd = tcp_connect(ep.port);
+	const char *huge = "OPTIONS sip:a SIP/2.0\r\nContent-Length: 99999999\r\n\r\n";
+	cr_assert_eq(write(fd, huge, strlen(huge)), (ssize_t)strlen(huge));
+	struct timeval tv = { .tv_sec = 5 };
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	char buf[64];
+	cr_assert_eq(read(fd, buf, sizeof buf), 0, "connection closed");
+	close(fd);
+	s.stop = 1;
+	pthread_join(th, NULL);
+	phone_server_free(s.srv);
+	cr_assert_eq(count_events2("\"event\":\"message dropped\"",
+				   "\"reason\":\"Content-Length over the cap (99999999 > 65535)\""), 1,
+		     "%s", xs_buf_cstr(&events));
+	cr_assert_eq(count_events2("\"transport\":\"tcp\"", "\"connection\":\"closed\""), 1);
+	cr_assert_eq(count_events2("\"src\":\"127.0.0.1:", "\"bytes\":51"), 1);
+}
+
 #include "harness/phone/phone-int.h"
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -848,12 +1156,17 @@ Test(phone, quirks_for_every_phone_rule)
 	ph = make_phone("spa504g-7.6.2", secret_a, noretx);
 	struct digest_challenge ch = exchange(ph, &o, URL_BODY, T0, &out);
 	cr_assert_eq(out.status, 200);
+	cr_assert_eq(count_events("\"quirk\":\"no-retx-cache\""), 0, "no copy yet: no effect");
 	phone_out_reset(&out);
 	char *auth = answer(&ch, &o, URL_BODY);
 	struct req again = { .event = "XML-Service", .body = URL_BODY, .auth = auth, .branch = "z9hG4bK-b", .cseq = 2 };
 	handle_at(ph, &again, T0, &out);
 	cr_assert_not(out.retransmission);
 	cr_assert_eq(out.status, 401);
+	/* it took effect on the copy of CSeq 2 the cache would have answered, and says so */
+	cr_assert_eq(count_events("\"quirk\":\"no-retx-cache\""), 1);
+	cr_assert_eq(count_events2("\"event\":\"quirk applied\"", "\"quirk\":\"no-retx-cache\""), 1);
+	cr_assert_eq(count_events2("\"cseq\":2", "\"quirk\":\"no-retx-cache\""), 1);
 	free(auth);
 	phone_out_reset(&out);
 	phone_free(ph);
