@@ -256,8 +256,10 @@ static const char *device_id(struct cap_analyzer *a, struct device *d)
  * stale=true challenge is STALE (a capture cannot know the nonce lifetime,
  * so a phone that ignores staleness is not seen here). From the known
  * passwords: a digest that verifies is CORRECT, one that does not is
- * WRONG_PASSWORD; a user we know with none of its realms is WRONG_REALM; a
- * user we do not know, WRONG_USER; anything else UNKNOWN. A first NOTIFY
+ * WRONG_PASSWORD; anything else UNKNOWN. A user (or user and realm) no
+ * credential line names is UNKNOWN, never WRONG_USER or WRONG_REALM: the
+ * file lists the passwords we know, not every account the phone has, so the
+ * rules skip a phone that accepts it rather than fail it. A first NOTIFY
  * that already carries credentials is a REPLAY; one that got a challenge and
  * no retry, NONE.
  */
@@ -337,12 +339,10 @@ static enum xs_auth_intent infer_intent(const struct cap_analyzer *a, const stru
 	}
 	if (!a->o.n_creds)
 		goto out;
-	bool user_known = false;
 	for (size_t i = 0; i < a->o.n_creds; i++) {
 		const struct rules_credential *k = &a->o.creds[i];
 		if (strcmp(k->username, cr->username))
 			continue;
-		user_known = true;
 		if (k->realm[0] && strcmp(k->realm, cr->realm))
 			continue;
 		struct digest_expect exp = {
@@ -360,8 +360,6 @@ static enum xs_auth_intent infer_intent(const struct cap_analyzer *a, const stru
 		if (res == DIGEST_BAD_RESPONSE)
 			intent = XS_AUTH_WRONG_PASSWORD;
 	}
-	if (intent == XS_AUTH_UNKNOWN && !cr->userhash) /* a hashed name cannot be judged */
-		intent = user_known ? XS_AUTH_WRONG_REALM : XS_AUTH_WRONG_USER;
 out:
 	if (cr)
 		explicit_bzero(cr, sizeof *cr);

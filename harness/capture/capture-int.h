@@ -35,6 +35,11 @@ struct cap_decoder {
 	struct cap_frag_table *frag;
 	struct cap_tcp_table *tcp;
 	uint64_t notes;
+	bool have_clock;
+	int64_t clock;      /* the capture's running time: the last frame's timestamp */
+	int64_t jump_ts;    /* the last timestamp too far from it */
+	unsigned jump_n;    /* frames in a row too far from the clock that agree with jump_ts */
+	bool tso_noted;     /* an IPv4 total length of 0 was noted (once per input) */
 };
 
 /* Raise a note (counted; passed to the sink while under CAP_MAX_NOTES). */
@@ -53,6 +58,16 @@ void cap_ip(const struct cap_frame_ctx *fc, const uint8_t *p, size_t len, unsign
 /* Decode the transport payload of one (whole) IP datagram. */
 void cap_l4(const struct cap_frame_ctx *fc, uint8_t proto, const struct cap_addr *src,
 	    const struct cap_addr *dst, const uint8_t *p, size_t len, unsigned depth);
+
+/*
+ * The IPv6 header chain from next header nh over p (RFC 8200 §4): extension
+ * headers are walked to the upper-layer header, handed to cap_l4. A Fragment
+ * header goes to reassembly, or, when reassembled (p is the fragmentable part
+ * of a datagram already put together), is noted and the datagram skipped.
+ */
+void cap_ip6_chain(const struct cap_frame_ctx *fc, uint8_t nh, const struct cap_addr *src,
+		   const struct cap_addr *dst, const uint8_t *p, size_t len, bool reassembled,
+		   unsigned depth);
 
 /* IP fragments: key fields, the fragment, and whether more follow. */
 struct cap_frag {
@@ -96,7 +111,8 @@ int cap_start_line(const uint8_t *p, size_t len);
  * blank line, Content-Length bytes of body). Returns the length; 0 when more
  * bytes are needed; -EBADMSG when p does not start with a start line;
  * -E2BIG when the message is over SIP_MAX_MSG (*skip then says how many
- * bytes it spans, when known from Content-Length, else 0).
+ * bytes it spans, when known from a Content-Length up to CAP_TCP_SKIP_MAX,
+ * else 0: no headers' end, or a length too big to be anything but garbled).
  */
 long cap_frame_len(const uint8_t *p, size_t len, int *kind, size_t *skip);
 

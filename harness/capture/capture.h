@@ -21,9 +21,13 @@
 #define CAP_TCP_OOO_MAX         (128u * 1024u) /* out-of-order bytes held per direction */
 #define CAP_TCP_MEM_MAX         (24u * 1024u * 1024u) /* all TCP buffers together */
 #define CAP_TCP_WINDOW          (1u << 20)   /* a segment further ahead is out of window */
+#define CAP_TCP_SKIP_MAX        (1u << 20)   /* an over-cap message skipped by its Content-Length */
 #define CAP_TCP_IDLE_US         300000000LL  /* a silent direction is forgotten: 300 s */
 #define CAP_MAX_TUNNEL_DEPTH    4u           /* IP-in-IP, VLAN stacks */
 #define CAP_MAX_NOTES           200u         /* notes kept; the rest are counted */
+#define CAP_TS_JUMP_US          86400000000LL /* a frame a day off the capture's time: bad timestamp */
+#define CAP_TS_JUMP_CONFIRM     3u           /* frames in a row that agree: the capture's time jumps */
+#define CAP_TS_NONE             INT64_MIN    /* ts_us of a frame whose timestamp cannot be read */
 
 /* What the decoder found: one whole SIP message or HTTP request. */
 enum cap_kind { CAP_SIP = 0, CAP_HTTP = 1 };
@@ -72,7 +76,10 @@ struct cap_decoder *cap_decoder_free(struct cap_decoder *d); /* accepts NULL */
 
 /*
  * Decode one frame of link type dlt (libpcap's DLT_ value). p is borrowed;
- * caplen bytes are present of wirelen on the wire.
+ * caplen bytes are present of wirelen on the wire. A ts_us more than
+ * CAP_TS_JUMP_US from the capture's running time (or CAP_TS_NONE) is noted
+ * and the frame decoded at the running time, unless CAP_TS_JUMP_CONFIRM
+ * frames in a row agree on the new time: then the running time follows them.
  */
 void cap_decoder_frame(struct cap_decoder *d, int dlt, uint64_t frame, int64_t ts_us,
 		       const uint8_t *p, size_t caplen, size_t wirelen);

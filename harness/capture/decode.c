@@ -20,6 +20,7 @@
 #define LINKTYPE_RAW_ 101 /* what some libpcaps hand back for raw IP */
 
 #define CAP_MAX_START_LINE 2048u /* a start line longer than this is not one */
+#define CAP_IP6_MAX_EXT    16u   /* IPv6 extension headers walked before giving up */
 
 int cap_decoder_new(struct cap_decoder **ret, const struct cap_sink *sink)
 {
@@ -199,10 +200,12 @@ static long content_length(const uint8_t *h, size_t len)
 		n++;
 		while (n < line.len && (line.p[n] == ' ' || line.p[n] == '\t'))
 			n++;
+		/* every digit counts: stopping early would turn 1099511627776 into
+		 * 1099511, a length that swallows the stream; past the cap it saturates */
 		long v = 0;
 		size_t d0 = n;
-		while (n < line.len && is_digit(line.p[n]) && v <= (long)SIP_MAX_MSG * 16)
-			v = v * 10 + (line.p[n++] - '0');
+		for (; n < line.len && is_digit(line.p[n]); n++)
+			v = XS_MIN(v * 10 + (line.p[n] - '0'), (long)CAP_TCP_SKIP_MAX + 1);
 		if (n == d0)
 			return -2;
 		return v;
@@ -248,7 +251,8 @@ long cap_frame_len(const uint8_t *p, size_t len, int *kind, size_t *skip)
 		cl = 0; /* absent (HTTP GET) or unreadable: the headers alone */
 	size_t total = he + (size_t)cl;
 	if (total > SIP_MAX_MSG) {
-		*skip = total;
+		/* a length past CAP_TCP_SKIP_MAX is garbled, not a message to skip */
+		*skip = cl <= (long)CAP_TCP_SKIP_MAX ? total : 0;
 		return -E2BIG;
 	}
 	return len < total ? 0 : (long)total;
@@ -257,7 +261,7 @@ long cap_frame_len(const uint8_t *p, size_t len, int *kind, size_t *skip)
 /* ---- network and transport layers ----------------------------------- */
 
 static void cap_udp(const struct cap_frame_ctx *fc, const struct cap_flow *fl0,
-		    const uint8_t *p, size_t len, bool cut)
+		    const uint8_t *p, size_t len)
 {
 	struct xs_cur c = xs_cur_init(p, len);
 	struct cap_flow fl = *fl0;
@@ -272,7 +276,9 @@ static void cap_udp(const struct cap_frame_ctx *fc, const struct cap_flow *fl0,
 	int k = cap_start_line(pl, plen);
 	if (k == -2 && plen)
 		k = -1;
-	if (ulen < 8 || (size_t)ulen - 8 > xs_cur_left(&c) || cut) {
+	/* RFC 768: the length field bounds the datagram; a frame cut after it
+	 * (an FCS or trailer counted in the wire length) lost nothing of it */
+	if (ulen < 8 || (size_t)ulen - 8 > xs_cur_left(&c)) {
 		if (k >= 0 || (plen >= 8 && !memcmp(pl, "SIP/2.0 ", 8)))
 			cap_note(fc->d, fc->frame,
 				 "UDP datagram cut short (%zu of %u bytes captured): message skipped",
@@ -320,7 +326,7 @@ void cap_l4(const struct cap_frame_ctx *fc, uint8_t proto, const struct cap_addr
 	struct cap_flow fl = { .src = *src, .dst = *dst };
 	switch (proto) {
 	case 17:
-		cap_udp(fc, &fl, p, len, fc->cut);
+		cap_udp(fc, &fl, p, len);
 		break;
 	case 6:
 		cap_tcp(fc, &fl, p, len, fc->cut);
@@ -354,12 +360,24 @@ static void cap_ipv4(const struct cap_frame_ctx *fc, const uint8_t *p, size_t le
 		return;
 	memcpy(dst.a, a.p, 4);
 	size_t ihl = (size_t)(vihl & 15) * 4;
-	if (ihl < 20 || tot < ihl || len < ihl)
+	size_t total = tot;
+	if (total == 0) {
+		/* segmentation offload: a capture on the sending host sees the
+		 * NIC-bound super-packet before its length is filled in; take the
+		 * captured length, as Wireshark does */
+		if (!fc->d->tso_noted)
+			cap_note(fc->d, fc->frame,
+				 "IPv4 total length 0 (segmentation offload on the capturing host): "
+				 "the captured length used (further ones not noted)");
+		fc->d->tso_noted = true;
+		total = len;
+	}
+	if (ihl < 20 || total < ihl || len < ihl)
 		return;
-	size_t plen = XS_MIN(len, (size_t)tot) - ihl;
+	size_t plen = XS_MIN(len, total) - ihl;
 	const uint8_t *pl = p + ihl;
 	struct cap_frame_ctx f2 = *fc;
-	if (len < tot)
+	if (len < total)
 		f2.cut = true;
 	size_t off = (size_t)(frag & 0x1fff) * 8;
 	bool more = frag & 0x2000;
@@ -397,8 +415,16 @@ static void cap_ipv6(const struct cap_frame_ctx *fc, const uint8_t *p, size_t le
 		f2.cut = true;
 	else
 		c.end = c.p + plen16;
+	cap_ip6_chain(&f2, nh, &src, &dst, c.p, xs_cur_left(&c), false, depth);
+}
+
+void cap_ip6_chain(const struct cap_frame_ctx *fc, uint8_t nh, const struct cap_addr *src,
+		   const struct cap_addr *dst, const uint8_t *p, size_t len, bool reassembled,
+		   unsigned depth)
+{
+	struct xs_cur c = xs_cur_init(p, len);
 	/* RFC 8200 §4: walk the extension headers */
-	for (unsigned i = 0; i < 16; i++) {
+	for (unsigned i = 0; i < CAP_IP6_MAX_EXT; i++) {
 		uint8_t next, hl;
 		switch (nh) {
 		case 0:   /* hop-by-hop options */
@@ -429,22 +455,27 @@ static void cap_ipv6(const struct cap_frame_ctx *fc, const uint8_t *p, size_t le
 				nh = next;
 				continue;
 			}
-			if (f2.cut) {
+			if (reassembled) { /* §4.1: at most once; no fragments of fragments */
+				cap_note(fc->d, fc->frame,
+					 "IPv6 Fragment header inside a reassembled datagram: skipped");
+				return;
+			}
+			if (fc->cut) {
 				cap_note(fc->d, fc->frame,
 					 "IPv6 fragment cut short by the capture: skipped");
 				return;
 			}
-			struct cap_frag fr = { .src = src, .dst = dst, .id = id, .proto = next,
+			struct cap_frag fr = { .src = *src, .dst = *dst, .id = id, .proto = next,
 					       .off = offm & 0xfff8, .more = offm & 1,
 					       .p = c.p, .len = xs_cur_left(&c) };
-			cap_frag_add(&f2, &fr, depth);
+			cap_frag_add(fc, &fr, depth);
 			return;
 		}
 		case 59: /* no next header */
 		case 50: /* ESP: encrypted */
 			return;
 		default:
-			cap_l4(&f2, nh, &src, &dst, c.p, xs_cur_left(&c), depth);
+			cap_l4(fc, nh, src, dst, c.p, xs_cur_left(&c), depth);
 			return;
 		}
 	}
@@ -471,9 +502,49 @@ static bool is_vlan_type(uint16_t t)
 	return t == 0x8100 || t == 0x88a8 || t == 0x9100 || t == 0x9200;
 }
 
+static bool ts_near(int64_t a, int64_t b)
+{
+	int64_t diff;
+	return !__builtin_sub_overflow(a, b, &diff) && diff <= CAP_TS_JUMP_US &&
+	       diff >= -CAP_TS_JUMP_US;
+}
+
+/*
+ * The time to decode a frame at. A timestamp far from the capture's running
+ * time (a corrupt record, a clock stepped on the capturing host) would judge
+ * every open exchange at once and time out every TCP stream and fragment
+ * held, so it is noted and the running time used; CAP_TS_JUMP_CONFIRM frames
+ * in a row that agree are a real jump (captures joined end to end).
+ */
+static int64_t frame_time(struct cap_decoder *d, uint64_t frame, int64_t ts)
+{
+	if (ts != CAP_TS_NONE && (!d->have_clock || ts_near(ts, d->clock))) {
+		d->have_clock = true;
+		d->clock = ts;
+		d->jump_n = 0;
+		return ts;
+	}
+	if (ts == CAP_TS_NONE) /* noted by the reader */
+		return d->have_clock ? d->clock : 0;
+	d->jump_n = d->jump_n && ts_near(ts, d->jump_ts) ? d->jump_n + 1 : 1;
+	d->jump_ts = ts;
+	long long from = (long long)(d->clock / 1000000), to = (long long)(ts / 1000000);
+	if (d->jump_n >= CAP_TS_JUMP_CONFIRM) {
+		cap_note(d, frame, "capture time jumps from %lld s to %lld s (%u frames agree): "
+			 "followed", from, to, CAP_TS_JUMP_CONFIRM);
+		d->clock = ts;
+		d->jump_n = 0;
+		return ts;
+	}
+	cap_note(d, frame, "frame timestamp %lld s is more than a day from the capture's time "
+		 "(%lld s): decoded at the capture's time", to, from);
+	return d->clock;
+}
+
 void cap_decoder_frame(struct cap_decoder *d, int dlt, uint64_t frame, int64_t ts_us,
 		       const uint8_t *p, size_t caplen, size_t wirelen)
 {
+	ts_us = frame_time(d, frame, ts_us);
 	d->st.frames++;
 	d->st.bytes += caplen;
 	if (d->sink.tick)
@@ -575,7 +646,14 @@ int cap_read_stream(struct cap_decoder *d, FILE *f, char *err, size_t errlen)
 	int r, ret = 0;
 	while ((r = pcap_next_ex(pc, &h, &data)) == 1) {
 		frame++;
-		int64_t ts = (int64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec;
+		/* a pcapng timestamp is 64 bits of any unit: in microseconds it may not fit */
+		int64_t ts;
+		if (__builtin_mul_overflow((int64_t)h->ts.tv_sec, (int64_t)1000000, &ts) ||
+		    __builtin_add_overflow(ts, (int64_t)h->ts.tv_usec, &ts)) {
+			cap_note(d, frame, "frame timestamp out of range (%lld s): "
+				 "decoded at the capture's time", (long long)h->ts.tv_sec);
+			ts = CAP_TS_NONE;
+		}
 		cap_decoder_frame(d, dlt, frame, ts, data, h->caplen, h->len);
 	}
 	if (r == PCAP_ERROR) {

@@ -185,6 +185,11 @@ void cap_frag_add(const struct cap_frame_ctx *fc, const struct cap_frag *f, unsi
 	dgram_release(t, g);
 	struct cap_frame_ctx f2 = *fc;
 	f2.cut = false;
-	cap_l4(&f2, whole.proto, &whole.src, &whole.dst, whole.data, whole.total, depth);
+	/* RFC 8200 §4.5: the fragmentable part may open with extension headers */
+	if (whole.src.family == 6)
+		cap_ip6_chain(&f2, whole.proto, &whole.src, &whole.dst, whole.data, whole.total, true,
+			      depth);
+	else
+		cap_l4(&f2, whole.proto, &whole.src, &whole.dst, whole.data, whole.total, depth);
 	free(whole.data);
 }

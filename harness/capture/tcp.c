@@ -262,6 +262,13 @@ static size_t frame_messages(const struct cap_frame_ctx *fc, struct tcp_dir *d,
 				d->skip = skip;
 				continue;
 			}
+			/* no length to go by: the next start line here, else at a segment start */
+			size_t keep;
+			size_t next = resync(p + off, len - off, &keep);
+			if (next < len - off) {
+				off += next;
+				continue;
+			}
 			d->hunting = true;
 			return len;
 		}
@@ -376,46 +383,120 @@ static void skip_gap(const struct cap_frame_ctx *fc, struct tcp_dir *d)
 	drain_ooo(fc, d);
 }
 
+/*
+ * Walk the held segments over [seq, seq + len). They never overlap: a byte
+ * held keeps its first copy, as the in-order stream does (RFC 9293
+ * §3.10.7.4: only the new part of a segment is processed) and the IP
+ * fragments do; *differ_frame is set to the frame of a first copy a later
+ * one disagrees with. With store, the bytes no segment holds are added.
+ * Returns how many such bytes there are.
+ */
+static size_t hold_fill(struct cap_tcp_table *t, struct tcp_dir *d, uint32_t seq,
+			const uint8_t *p, size_t len, uint64_t frame, bool store,
+			uint64_t *differ_frame)
+{
+	struct tcp_ooo **pp = &d->ooo;
+	size_t fresh = 0;
+	while (len) {
+		while (*pp && (int32_t)((*pp)->seq + (uint32_t)(*pp)->len - seq) <= 0)
+			pp = &(*pp)->next;
+		struct tcp_ooo *o = *pp;
+		size_t n;
+		if (o && (int32_t)(o->seq - seq) <= 0) { /* held already */
+			size_t in = seq - o->seq;
+			n = XS_MIN(o->len - in, len);
+			if (!*differ_frame && memcmp(o->data + in, p, n))
+				*differ_frame = o->frame;
+		} else {
+			n = o ? XS_MIN(len, (size_t)(o->seq - seq)) : len;
+			fresh += n;
+			if (store) {
+				struct tcp_ooo *nw = malloc(sizeof *nw + n);
+				if (!nw)
+					return fresh;
+				nw->seq = seq;
+				nw->len = n;
+				nw->frame = frame;
+				memcpy(nw->data, p, n);
+				nw->next = o;
+				*pp = nw;
+				pp = &nw->next;
+				d->ooo_bytes += n;
+				t->mem += n;
+			}
+		}
+		seq += (uint32_t)n;
+		p += n;
+		len -= n;
+	}
+	return fresh;
+}
+
+static void note_differ(const struct cap_frame_ctx *fc, uint64_t first)
+{
+	if (first)
+		cap_note(fc->d, fc->frame,
+			 "overlapping TCP segment with different bytes: the first copy "
+			 "(frame %llu) kept", (unsigned long long)first);
+}
+
+/* A segment that starts at or before next_seq: its new bytes go on, the held ones stay. */
+static void take_in_order(const struct cap_frame_ctx *fc, struct tcp_dir *d, uint32_t seq,
+			  const uint8_t *p, size_t len)
+{
+	size_t behind = d->next_seq - seq;
+	if (behind >= len) {
+		fc->d->st.tcp_retrans++;
+		return;
+	}
+	if (behind) {
+		fc->d->st.tcp_retrans++;
+		cap_note(fc->d, fc->frame,
+			 "TCP segment overlaps %zu bytes already received: the first copy kept",
+			 behind);
+	}
+	p += behind;
+	len -= behind;
+	seq = d->next_seq;
+	size_t now = len; /* up to the first held byte */
+	if (d->ooo && (int32_t)(d->ooo->seq - seq) >= 0 && (size_t)(d->ooo->seq - seq) < len)
+		now = d->ooo->seq - seq;
+	deliver(fc, d, p, now);
+	if (now < len) {
+		uint64_t differ = 0;
+		hold_fill(fc->d->tcp, d, seq + (uint32_t)now, p + now, len - now, fc->frame, true,
+			  &differ);
+		note_differ(fc, differ);
+	}
+	drain_ooo(fc, d);
+}
+
 static void hold_ooo(const struct cap_frame_ctx *fc, struct tcp_dir *d, uint32_t seq,
 		     const uint8_t *p, size_t len)
 {
 	struct cap_tcp_table *t = fc->d->tcp;
-	struct tcp_ooo **pp = &d->ooo;
-	while (*pp && (int32_t)((*pp)->seq - seq) < 0)
-		pp = &(*pp)->next;
-	if (*pp && (*pp)->seq == seq && (*pp)->len >= len) {
+	uint64_t differ = 0;
+	size_t fresh = hold_fill(t, d, seq, p, len, fc->frame, false, &differ);
+	note_differ(fc, differ);
+	if (!fresh) {
 		fc->d->st.tcp_retrans++;
 		return;
 	}
-	if (d->ooo_bytes + len > CAP_TCP_OOO_MAX || t->mem + len > CAP_TCP_MEM_MAX) {
+	if (d->ooo_bytes + fresh > CAP_TCP_OOO_MAX || t->mem + fresh > CAP_TCP_MEM_MAX) {
 		if (!d->ooo) {
 			cap_note(fc->d, fc->frame, "TCP buffers full: segment skipped");
 			return;
 		}
 		skip_gap(fc, d);
 		if ((int32_t)(seq - d->next_seq) <= 0) {
-			uint32_t behind = d->next_seq - seq;
-			if (behind < len)
-				deliver(fc, d, p + behind, len - behind);
+			take_in_order(fc, d, seq, p, len);
 			return;
 		}
 		if (d->ooo_bytes + len > CAP_TCP_OOO_MAX || t->mem + len > CAP_TCP_MEM_MAX)
 			return;
-		pp = &d->ooo;
-		while (*pp && (int32_t)((*pp)->seq - seq) < 0)
-			pp = &(*pp)->next;
 	}
-	struct tcp_ooo *o = malloc(sizeof *o + len);
-	if (!o)
-		return;
-	o->seq = seq;
-	o->len = len;
-	o->frame = fc->frame;
-	memcpy(o->data, p, len);
-	o->next = *pp;
-	*pp = o;
-	d->ooo_bytes += len;
-	t->mem += len;
+	uint64_t again = 0; /* a difference was noted by the first walk */
+	hold_fill(t, d, seq, p, len, fc->frame, true, &again);
 }
 
 void cap_tcp_segment(const struct cap_frame_ctx *fc, const struct cap_flow *fl,
@@ -458,26 +539,26 @@ void cap_tcp_segment(const struct cap_frame_ctx *fc, const struct cap_flow *fl,
 	}
 	if (len) {
 		int32_t rel = (int32_t)(seq - d->next_seq);
-		if (rel > (int32_t)CAP_TCP_WINDOW || rel < -(int32_t)CAP_TCP_WINDOW) {
+		bool far = rel > (int32_t)CAP_TCP_WINDOW || rel < -(int32_t)CAP_TCP_WINDOW;
+		if (far && cap_classify(p, len) >= 0) {
+			/* more lost than the window (capture drops, a SYN not seen on a
+			 * reused port): where a message starts, the stream goes on */
+			cap_note(fc->d, fc->frame,
+				 "TCP stream resynchronised at a start line %d bytes from the expected "
+				 "sequence: the bytes in between were not captured, %zu pending bytes "
+				 "dropped", rel, d->buf.len + d->ooo_bytes);
+			dir_clear(t, d);
+			d->next_seq = seq;
+			d->hunting = false;
+			take_in_order(fc, d, seq, p, len);
+		} else if (far) {
 			cap_note(fc->d, fc->frame,
 				 "TCP segment out of the window (%d bytes from the expected sequence): "
 				 "skipped", rel);
 		} else if (rel > 0) {
 			hold_ooo(fc, d, seq, p, len);
 		} else {
-			size_t behind = (size_t)-(int64_t)rel;
-			if (behind >= len) {
-				fc->d->st.tcp_retrans++;
-			} else {
-				if (behind) {
-					fc->d->st.tcp_retrans++;
-					cap_note(fc->d, fc->frame,
-						 "TCP segment overlaps %zu bytes already received: "
-						 "the first copy kept", behind);
-				}
-				deliver(fc, d, p + behind, len - behind);
-				drain_ooo(fc, d);
-			}
+			take_in_order(fc, d, seq, p, len);
 		}
 	}
 fin:

@@ -121,8 +121,10 @@ static size_t tcp(uint8_t *out, uint16_t sp, uint16_t dp, uint32_t seq, uint8_t 
 /* ---- running the decoder -------------------------------------------- */
 
 struct seen {
-	int n_units, n_sip, n_http, n_notes;
+	int n_units, n_sip, n_http, n_notes, n_ticks;
 	uint64_t frames[32];
+	int64_t ts[32];     /* of the units */
+	int64_t ticks[32];
 	char text[32][600];
 	char notes[32][200];
 };
@@ -132,6 +134,7 @@ static void on_unit(void *ctx, const struct cap_unit *u)
 	struct seen *s = ctx;
 	if (s->n_units < 32) {
 		s->frames[s->n_units] = u->frame;
+		s->ts[s->n_units] = u->ts_us;
 		snprintf(s->text[s->n_units], sizeof s->text[0], "%.*s", (int)u->len,
 			 (const char *)u->p);
 	}
@@ -151,10 +154,18 @@ static void on_note(void *ctx, uint64_t frame, const char *what)
 	s->n_notes++;
 }
 
+static void on_tick(void *ctx, int64_t ts_us)
+{
+	struct seen *s = ctx;
+	if (s->n_ticks < 32)
+		s->ticks[s->n_ticks] = ts_us;
+	s->n_ticks++;
+}
+
 static int run(const struct xs_buf *b, struct seen *s)
 {
 	memset(s, 0, sizeof *s);
-	struct cap_sink sink = { .ctx = s, .unit = on_unit, .note = on_note };
+	struct cap_sink sink = { .ctx = s, .unit = on_unit, .note = on_note, .tick = on_tick };
 	struct cap_decoder *d;
 	cr_assert_eq(cap_decoder_new(&d, &sink), 0);
 	FILE *f = fmemopen(b->p, b->len, "rb");
@@ -515,6 +526,257 @@ Test(capture, tcp_gap_never_filled)
 	xs_buf_reset(&pb.b);
 }
 
+Test(capture, tcp_overlap_out_of_order_keeps_first_copy)
+{
+	/* two messages; a second copy whose bytes [250, 300) differ (in the NOTIFY's headers) */
+	char st[2048];
+	size_t n = (size_t)snprintf(st, sizeof st, "%s%s", OPTIONS, NOTIFY_BODY);
+	cr_assert_gt(n, 300);
+	memcpy(st + n, st, n);
+	memset(st + n + 250, 'Z', 50);
+	static const uint8_t PA = 0x18, SYN = 0x02;
+	const struct {
+		const char *name;
+		struct seg s[5];
+		size_t n;
+	} cases[] = {
+		/* held [250, n), then the other copy [200, 300) held over it, then the rest */
+		{ "held over held", { { 0, 0, 0, SYN }, { 250, 250, n - 250, PA },
+				      { 200, n + 200, 100, PA }, { 100, 100, 150, PA },
+				      { 0, 0, 100, PA } }, 5 },
+		/* held [250, n), then the other copy in order over it */
+		{ "in order over held", { { 0, 0, 0, SYN }, { 250, 250, n - 250, PA },
+					  { 0, n, 300, PA } }, 3 },
+	};
+	for (size_t i = 0; i < XS_ARRAY_SIZE(cases); i++) {
+		struct pcapbuf pb;
+		tcp_capture(&pb, st, cases[i].s, cases[i].n);
+		struct seen s;
+		cr_assert_eq(run(&pb.b, &s), 0);
+		cr_assert_eq(s.n_sip, 2, "%s: %d", cases[i].name, s.n_sip);
+		cr_assert_str_eq(s.text[0], OPTIONS, "%s", cases[i].name);
+		cr_assert_str_eq(s.text[1], NOTIFY_BODY, "%s: the first copy is kept", cases[i].name);
+		cr_assert(noted(&s, "different bytes: the first copy (frame 2) kept"), "%s: %s",
+			  cases[i].name, s.notes[0]);
+		xs_buf_reset(&pb.b);
+	}
+}
+
+Test(capture, tcp_resync_after_a_jump_past_the_window)
+{
+	char two[1024];
+	size_t n = (size_t)snprintf(two, sizeof two, "%s%s", OPTIONS, NOTIFY_BODY);
+	size_t a = strlen(OPTIONS);
+	/* 2 MB lost after the SYN; junk far ahead that starts no message stays out */
+	struct seg segs[] = { { 0, 0, 0, 0x02 }, { 5000000, 10, 40, 0x18 },
+			      { 2000000, 0, a, 0x18 }, { (uint32_t)(2000000 + a), a, n - a, 0x18 } };
+	struct pcapbuf pb;
+	tcp_capture(&pb, two, segs, XS_ARRAY_SIZE(segs));
+	struct seen s;
+	cr_assert_eq(run(&pb.b, &s), 0);
+	cr_assert_eq(s.n_sip, 2, "%d", s.n_sip);
+	cr_assert_str_eq(s.text[1], NOTIFY_BODY);
+	cr_assert(noted(&s, "out of the window (5000000 bytes"), "%s", s.notes[0]);
+	cr_assert(noted(&s, "resynchronised at a start line 2000000 bytes"), "%s", s.notes[1]);
+	xs_buf_reset(&pb.b);
+}
+
+Test(capture, tcp_garbled_content_length_resynchronises)
+{
+	static const char GARBLED[] = "MESSAGE sip:a@b SIP/2.0\r\nContent-Length: 1099511627776\r\n\r\n";
+	for (int same_segment = 0; same_segment < 2; same_segment++) {
+		struct xs_buf st = { 0 };
+		xs_buf_puts(&st, OPTIONS);
+		xs_buf_puts(&st, GARBLED);
+		for (int i = 0; i < 1800; i++) /* a body with no line end */
+			xs_buf_append(&st, "A", 1);
+		if (same_segment)
+			xs_buf_puts(&st, "\r\n");
+		size_t cut = st.len;
+		xs_buf_puts(&st, OPTIONS);
+		xs_buf_puts(&st, NOTIFY_BODY);
+		/* the next message at a segment start, or after a line end in the same segment */
+		struct seg two[] = { { 0, 0, cut, 0x18 }, { (uint32_t)cut, cut, st.len - cut, 0x18 } };
+		struct seg one[] = { { 0, 0, st.len, 0x18 } };
+		struct pcapbuf pb;
+		tcp_capture(&pb, (const char *)st.p, same_segment ? one : two, same_segment ? 1 : 2);
+		struct seen s;
+		cr_assert_eq(run(&pb.b, &s), 0);
+		cr_assert_eq(s.n_sip, 3, "same segment %d: %d", same_segment, s.n_sip);
+		cr_assert_str_eq(s.text[2], NOTIFY_BODY);
+		cr_assert(noted(&s, "over the 65535-byte cap: stream resynchronised"), "%s",
+			  s.notes[0]);
+		xs_buf_reset(&pb.b);
+		xs_buf_reset(&st);
+	}
+}
+
+Test(capture, ipv4_total_length_zero_is_the_captured_length)
+{
+	/* segmentation offload seen on the sending host: total length 0 */
+	size_t a = strlen(OPTIONS);
+	uint8_t t[2048], ip[2048];
+	struct pcapbuf pb;
+	pcap_begin(&pb, 101);
+	size_t il = ip4(ip, 6, 1, 0, t, tcp(t, 40000, 5060, 1000, 0x02, "", 0));
+	pcap_rec(&pb, ip, il, il);
+	for (uint32_t k = 0; k < 2; k++) {
+		il = ip4(ip, 6, (uint16_t)(2 + k), 0, t,
+			 tcp(t, 40000, 5060, 1001 + k * (uint32_t)a, 0x18, OPTIONS, a));
+		put16(ip + 2, 0);
+		pcap_rec(&pb, ip, il, il);
+	}
+	struct seen s;
+	cr_assert_eq(run(&pb.b, &s), 0);
+	cr_assert_eq(s.n_sip, 2, "%d", s.n_sip);
+	cr_assert_str_eq(s.text[1], OPTIONS);
+	cr_assert_eq(s.n_notes, 1, "noted once");
+	cr_assert(noted(&s, "total length 0"), "%s", s.notes[0]);
+	xs_buf_reset(&pb.b);
+}
+
+/* A UDP datagram fragmented after the Fragment header; the fragmentable part opens with ext. */
+static void fragments_with_ext(struct pcapbuf *pb, uint8_t first_nh, const uint8_t *ext,
+			       size_t extlen)
+{
+	uint8_t dg[4096], ip[4096];
+	memcpy(dg, ext, extlen);
+	size_t dl = extlen + udp(dg + extlen, 5060, 5060, OPTIONS, strlen(OPTIONS));
+	for (size_t off = 0; off < dl; off += 120) {
+		size_t len = XS_MIN((size_t)120, dl - off);
+		uint8_t fh[8] = { first_nh, 0 };
+		put16(fh + 2, (uint16_t)(off | (off + len < dl ? 1 : 0)));
+		put32(fh + 4, 78);
+		size_t il = ip6(ip, 44, fh, 8, dg + off, len);
+		pcap_rec(pb, ip, il, il);
+	}
+}
+
+Test(capture, ipv6_extension_headers_after_the_fragment_header)
+{
+	/* RFC 8200 §4.1: destination options may follow the Fragment header */
+	static const uint8_t dstopt[8] = { 17, 0 }; /* next UDP, 8 bytes, Pad1 padding */
+	struct pcapbuf pb;
+	pcap_begin(&pb, 101);
+	fragments_with_ext(&pb, 60, dstopt, sizeof dstopt);
+	struct seen s;
+	cr_assert_eq(run(&pb.b, &s), 0);
+	cr_assert_eq(s.n_sip, 1, "%d", s.n_sip);
+	cr_assert_str_eq(s.text[0], OPTIONS);
+	cr_assert_eq(s.n_notes, 0, "%s", s.notes[0]);
+	xs_buf_reset(&pb.b);
+	/* a second (non-atomic) Fragment header inside is not reassembled again */
+	static const uint8_t frag2[8] = { 17, 0, 0, 1, 0, 0, 0, 9 };
+	pcap_begin(&pb, 101);
+	fragments_with_ext(&pb, 44, frag2, sizeof frag2);
+	cr_assert_eq(run(&pb.b, &s), 0);
+	cr_assert_eq(s.n_sip, 0);
+	cr_assert(noted(&s, "Fragment header inside a reassembled datagram"), "%s", s.notes[0]);
+	xs_buf_reset(&pb.b);
+}
+
+Test(capture, udp_cut_note_counts_what_is_missing)
+{
+	size_t a = strlen(OPTIONS);
+	uint8_t u[2048], ip[2048];
+	size_t il = ip4(ip, 17, 1, 0, u, udp(u, 1, 2, OPTIONS, a));
+	struct pcapbuf pb;
+	pcap_begin(&pb, 101);
+	pcap_rec(&pb, ip, il, il + 4); /* the wire length counts an FCS not captured */
+	pcap_rec(&pb, ip, 96, il);     /* cut inside the datagram */
+	struct seen s;
+	cr_assert_eq(run(&pb.b, &s), 0);
+	cr_assert_eq(s.n_sip, 1, "a datagram whole by its length is decoded");
+	cr_assert_eq(s.frames[0], 1);
+	cr_assert_eq(s.n_notes, 1);
+	char want[64];
+	snprintf(want, sizeof want, "cut short (%d of %zu bytes captured)", 96 - 28, a);
+	cr_assert(noted(&s, want), "%s", s.notes[0]);
+	xs_buf_reset(&pb.b);
+}
+
+Test(capture, far_timestamps_noted_and_real_jumps_followed)
+{
+	const int64_t T0 = 1700000000LL * 1000000, S = 1000000, DAY = 86400 * S;
+	uint8_t u[2048], ip[2048];
+	size_t il = ip4(ip, 17, 1, 0, u, udp(u, 1, 2, OPTIONS, strlen(OPTIONS)));
+	/* pcap_rec stamps 1700000000 + pb.ts seconds (32-bit) */
+	static const int64_t offs[] = { 0, 0xfffffff0LL - 1700000000LL, 1, -2 * 86400,
+					10 * 86400, 10 * 86400 + 1, 10 * 86400 + 2, 10 * 86400 + 3 };
+	const int64_t want[] = { T0, T0, T0 + S, T0 + S, T0 + S, T0 + S, T0 + 10 * DAY + 2 * S,
+				 T0 + 10 * DAY + 3 * S };
+	struct pcapbuf pb;
+	pcap_begin(&pb, 101);
+	for (size_t i = 0; i < XS_ARRAY_SIZE(offs); i++) {
+		pb.ts = (uint32_t)offs[i];
+		pcap_rec(&pb, ip, il, il);
+	}
+	struct seen s;
+	cr_assert_eq(run(&pb.b, &s), 0);
+	cr_assert_eq(s.n_ticks, (int)XS_ARRAY_SIZE(offs));
+	for (size_t i = 0; i < XS_ARRAY_SIZE(offs); i++) {
+		cr_assert_eq(s.ticks[i], want[i], "frame %zu: tick %lld", i + 1,
+			     (long long)s.ticks[i]);
+		cr_assert_eq(s.ts[i], want[i], "frame %zu: unit at %lld", i + 1, (long long)s.ts[i]);
+	}
+	/* libpcap reads the seconds as signed (-16 s), the fast path unsigned: a day off either way */
+	cr_assert(noted(&s, "s is more than a day from the capture's time (1700000000 s)"), "%s",
+		  s.notes[0]);
+	cr_assert_eq(s.n_notes, 5, "frames 2, 4, 5, 6 and the jump followed at 7");
+	cr_assert(noted(&s, "capture time jumps"), "%s", s.notes[4]);
+	xs_buf_reset(&pb.b);
+}
+
+/* pcapng blocks, little-endian (the pcapng draft §3.1: type, length, body padded to 4, length) */
+static void ng_block(struct xs_buf *b, uint32_t type, const void *body, size_t len)
+{
+	uint8_t h[8], pad[4] = { 0 };
+	size_t total = 12 + (len + 3) / 4 * 4;
+	put32le(h, type);
+	put32le(h + 4, (uint32_t)total);
+	xs_buf_append(b, h, 8);
+	xs_buf_append(b, body, len);
+	xs_buf_append(b, pad, total - 12 - len);
+	xs_buf_append(b, h + 4, 4);
+}
+
+static void ng_packet(struct xs_buf *b, uint64_t ts, const uint8_t *p, size_t len)
+{
+	uint8_t e[2048 + 20];
+	put32le(e, 0);
+	put32le(e + 4, (uint32_t)(ts >> 32));
+	put32le(e + 8, (uint32_t)ts);
+	put32le(e + 12, (uint32_t)len);
+	put32le(e + 16, (uint32_t)len);
+	memcpy(e + 20, p, len);
+	ng_block(b, 6, e, 20 + len);
+}
+
+Test(capture, pcapng_timestamp_out_of_range)
+{
+	struct xs_buf b = { 0 };
+	uint8_t shb[16] = { 0 }, idb[8] = { 101, 0 };
+	put32le(shb, 0x1a2b3c4du);
+	shb[4] = 1;
+	memset(shb + 8, 0xff, 8); /* section length unknown */
+	put32le(idb + 4, 262144);
+	ng_block(&b, 0x0a0d0d0au, shb, sizeof shb);
+	ng_block(&b, 1, idb, sizeof idb);
+	uint8_t u[2048], ip[2048];
+	size_t il = ip4(ip, 17, 1, 0, u, udp(u, 1, 2, OPTIONS, strlen(OPTIONS)));
+	const uint64_t t = 1700000000ull * 1000000;
+	ng_packet(&b, t, ip, il);
+	ng_packet(&b, 0xffffffffffff0000ull, ip, il); /* 1.8e13 s: no int64 of microseconds */
+	ng_packet(&b, t + 1, ip, il);
+	struct seen s;
+	cr_assert_eq(run(&b, &s), 0);
+	cr_assert_eq(s.n_sip, 3, "every frame kept");
+	cr_assert_eq(s.ts[1], (int64_t)t, "decoded at the capture's time");
+	cr_assert_eq(s.ts[2], (int64_t)t + 1);
+	cr_assert(noted(&s, "timestamp out of range"), "%s", s.notes[0]);
+	xs_buf_reset(&b);
+}
+
 /* ---- the writer ----------------------------------------------------- */
 
 Test(capture, pcapw_round_trip)
@@ -752,9 +1014,35 @@ Test(capture, exchange_built_and_judged)
 	cr_assert_eq(finding(ex, "XS-DIG-01")->verdict, XS_SKIP);
 	xs_result_free(r);
 
-	/* a realm we do not know for that user */
+	/* a realm we have no password for: nothing is known of the retry (the
+	 * challenge offered the realm it used), so nothing is inferred */
 	r = analyse(one_good_push, "100:other:pw\n", NULL);
-	cr_assert_eq(r->exchanges[0]->intent, XS_AUTH_WRONG_REALM);
+	cr_assert_eq(r->exchanges[0]->intent, XS_AUTH_UNKNOWN);
+	cr_assert_neq(finding(r->exchanges[0], "XS-AUTH-02")->verdict, XS_FAIL);
+	xs_result_free(r);
+}
+
+Test(capture, credentials_for_other_users_infer_nothing)
+{
+	/* lines that do not name the retry's user (or its realm): the phone that
+	 * accepts a correct retry must not be failed for accepting a "wrong user" */
+	static const char *const creds[] = { "bob::pw\n", "bob:xscert.test:pw\n",
+					     "bob::pw\n100:other:pw\n" };
+	for (size_t i = 0; i < XS_ARRAY_SIZE(creds); i++) {
+		struct xs_result *r = analyse(one_good_push, creds[i], NULL);
+		cr_assert_eq(r->n_exchanges, 1);
+		const struct xs_exchange *ex = r->exchanges[0];
+		cr_assert_eq(ex->intent, XS_AUTH_UNKNOWN, "%s: intent %d", creds[i], ex->intent);
+		cr_assert_eq(finding(ex, "XS-AUTH-02")->verdict, XS_SKIP, "%s: %s", creds[i],
+			     finding(ex, "XS-AUTH-02")->detail);
+		for (size_t k = 0; k < ex->n_findings; k++)
+			cr_assert_neq(ex->findings[k].verdict, XS_FAIL, "%s: %s %s", creds[i],
+				      ex->findings[k].rule, ex->findings[k].detail);
+		xs_result_free(r);
+	}
+	/* the user's line among others still verifies */
+	struct xs_result *r = analyse(one_good_push, "bob::x\n100:xscert.test:pw\n", NULL);
+	cr_assert_eq(r->exchanges[0]->intent, XS_AUTH_CORRECT);
 	xs_result_free(r);
 }
 
@@ -782,6 +1070,34 @@ Test(capture, fetch_outside_window_not_linked)
 	struct xs_result *r = analyse(late_fetch_push, NULL, NULL);
 	cr_assert_eq(r->n_exchanges, 1);
 	cr_assert_eq(r->exchanges[0]->n_http, 0);
+	xs_result_free(r);
+}
+
+/* An accepted push whose fetch follows an unrelated frame stamped in 2038 (a corrupt record). */
+static void push_then_future_frame(struct flow_ctx *fc)
+{
+	push(fc, 1, "pw", -1);
+	fc->t -= 30000000; /* back to the final answer */
+	struct xs_endpoint x = { "127.0.0.9", 40001 }, y = { "127.0.0.8", 40002 };
+	cr_assert_eq(pcapw_udp(fc->w, &x, &y, 0x7ffffff0LL * 1000000, "x", 1), 0);
+	const char *get = "GET /xs/hello.xml HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n"
+			  "User-Agent: Cisco/SPA504G-7.6.2c\r\n\r\n";
+	cr_assert_eq(pcapw_tcp(fc->w, &fc->phone_http, &fc->web, fc->t + 50000, get, strlen(get)),
+		     0);
+}
+
+Test(capture, far_future_frame_does_not_judge_early)
+{
+	struct xs_result *r = analyse(push_then_future_frame, "100:xscert.test:pw\n", NULL);
+	cr_assert_eq(r->n_exchanges, 1);
+	const struct xs_exchange *ex = r->exchanges[0];
+	cr_assert_eq(ex->n_http, 1, "the fetch is still linked");
+	cr_assert_eq(finding(ex, "XS-FETCH-01")->verdict, XS_PASS, "%s",
+		     finding(ex, "XS-FETCH-01")->detail);
+	bool noted_frame = false;
+	for (size_t i = 0; i < r->n_notes; i++)
+		noted_frame |= r->notes[i].frame == 6 && strstr(r->notes[i].what, "more than a day");
+	cr_assert(noted_frame, "the frame is named");
 	xs_result_free(r);
 }
 
