@@ -478,6 +478,8 @@ static void judge(struct cap_analyzer *a, struct pend *p)
 		note(a, p->first_frame,
 				   "exchange %s: %llu further messages (retransmissions) not kept",
 				   ex->id, (unsigned long long)p->dropped_msgs);
+	/* both quotas of whole exchanges spent: this one is only counted */
+	ex->terse = a->kept_full >= CAP_KEEP_FULL && a->kept_failed >= CAP_KEEP_FAILED;
 	if (p->dev && rules_evaluate(p->dev->rc, ex, NULL) < 0)
 		note(a, p->first_frame,
 				   "exchange %s: out of memory while judging", ex->id);

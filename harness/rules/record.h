@@ -84,6 +84,9 @@ struct xs_exchange {
 	enum xs_auth_intent intent;
 	const char *expected_profile; /* borrowed; NULL: none expected */
 	int64_t fetch_window_us;
+	/* rules add findings without detail or evidence: for an exchange that is only
+	 * counted (the analyzer's folded ones), not the formatting of every message */
+	bool terse;
 
 	struct xs_finding *findings; /* owned */
 	size_t n_findings;

@@ -13,6 +13,11 @@ static int verdict(struct rules_eval *e, const struct rule_info *ri, enum xs_ver
 static int verdict(struct rules_eval *e, const struct rule_info *ri, enum xs_verdict v,
 		   struct xs_buf *ev, const char *fmt, ...)
 {
+	if (e->ex->terse) {
+		if (ev)
+			xs_buf_reset(ev);
+		return xs_exchange_add_finding(e->ex, ri->id, v, ri->subject, NULL, "%s", "");
+	}
 	struct xs_buf d = { 0 };
 	va_list ap;
 	va_start(ap, fmt);
