@@ -47,7 +47,7 @@ static const char usage_text[] =
 	"                             (default 64*T1 = 32 s); also bounds the liveness probe\n"
 	"      --t1 MS                RFC 3261 T1 (default 500)\n"
 	"      --nonce-wait S         stale-nonce scenarios wait this long (default 65;\n"
-	"                             3 against the emulator, started with --nonce-ttl 2)\n"
+	"                             3 against the emulator, whose nonces live S-1 s)\n"
 	"      --targets FILE         CSV: host,port,transport,user,password_file,profile\n"
 	"  -j, --jobs N               phones run concurrently with --targets (default 4)\n"
 	"      --http-listen ADDR:PORT  the HTTP observer (default: the address that\n"
@@ -209,8 +209,13 @@ static int start_emulator(struct job *j, const struct opts *o, const char *repor
 	argv[a++] = pwfile;
 	argv[a++] = "--user";
 	argv[a++] = j->user;
+	/* nonces live one second less than the stale scenarios wait (--nonce-wait,
+	 * default 3 s): short runs, and a lossy emulator (drop:N) can be given the
+	 * time its retransmitted retries need */
+	char ttl[24];
+	snprintf(ttl, sizeof ttl, "%.0f", o->nonce_wait_s >= 2 ? o->nonce_wait_s - 1 : 2);
 	argv[a++] = "--nonce-ttl";
-	argv[a++] = "2";
+	argv[a++] = ttl;
 	argv[a++] = "--events";
 	argv[a++] = events;
 	if (j->profile[0]) {
