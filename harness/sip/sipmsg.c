@@ -24,7 +24,7 @@ struct sip_hdr {
 struct sip_msg_priv {
 	struct sip_msg pub; /* first: a struct sip_msg * is a struct sip_msg_priv * */
 	struct sip_hdr *hdrs;
-	size_t n_hdrs;
+	size_t n_hdrs, cap_hdrs;
 	uint8_t *unfolded; /* raw_len bytes, allocated when a header is folded */
 	size_t unfolded_len;
 	bool osip_tried;   /* sip_msg_osip ran: pub.osip is its answer */
@@ -283,6 +283,8 @@ static int add_header(struct sip_msg_priv *pm, struct xs_span name, struct xs_sp
 {
 	if (pm->n_hdrs >= SIP_MAX_HEADERS)
 		return -E2BIG;
+	if (pm->n_hdrs >= pm->cap_hdrs)
+		return -EBADMSG; /* cannot happen: one entry per line, and the lines were counted */
 	pm->hdrs[pm->n_hdrs++] = (struct sip_hdr){ name, xs_span_trim(value) };
 	return 0;
 }
@@ -464,7 +466,14 @@ int sip_msg_parse(struct sip_msg **ret, const uint8_t *buf, size_t len)
 	struct sip_msg *m = &pm->pub;
 	int r = -ENOMEM;
 	m->raw = malloc(len + 1);
-	pm->hdrs = calloc(SIP_MAX_HEADERS, sizeof *pm->hdrs);
+	/* a header table sized to the message: at most one entry per line (and one
+	 * more than the cap, so that going over it is still told as -E2BIG) */
+	size_t lines = 1;
+	for (const uint8_t *p = buf, *end = buf + len;
+	     lines <= SIP_MAX_HEADERS && (p = memchr(p, '\n', (size_t)(end - p))); p++)
+		lines++;
+	pm->cap_hdrs = lines;
+	pm->hdrs = malloc(lines * sizeof *pm->hdrs);
 	if (!m->raw || !pm->hdrs)
 		goto fail;
 	memcpy(m->raw, buf, len);
