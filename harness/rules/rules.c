@@ -29,7 +29,9 @@ static const struct rule_info catalogue[] = {
 	{ "XS-CHAL-04", XS_SUBJECT_PHONE, "the algorithm is absent or one the RFCs define",
 	  "RFC 7616 §3.3, §6.1; RFC 8760 §2",
 	  "Fails when the challenge names an algorithm outside MD5, MD5-sess, SHA-256(-sess), "
-	  "SHA-512-256(-sess); passes otherwise (absent means MD5)." },
+	  "SHA-512-256(-sess) and offers nothing else; warns when such a challenge stands "
+	  "beside a usable one (the client passes it over, RFC 7616 §3.7); passes otherwise "
+	  "(absent means MD5)." },
 	{ "XS-CHAL-05", XS_SUBJECT_PHONE,
 	  "nonces are not reused across challenges and look unpredictable",
 	  "RFC 7616 §3.3, §5.4, §5.5",
@@ -111,7 +113,9 @@ static const struct rule_info catalogue[] = {
 	  "RFC 3261 §20.35, §20.41; reference/cisco-xml-service.md (Server strings)",
 	  "The model and firmware from the phone's Server (or User-Agent) must map to the "
 	  "expected profile: no identification, or another profile, fails; an unknown expected "
-	  "profile is an error. Without an expected profile, identification passes." },
+	  "profile is an error. Without an expected profile, identification passes. A live "
+	  "run against a phone that no profile fits fails this rule on an exchange of its own "
+	  "(00-identify), which says how many scenarios were not run for that reason." },
 	{ "XS-FW-02", XS_SUBJECT_PHONE,
 	  "behaviour matches the firmware matrix (inline XML, trailing newline)",
 	  KB "; Cisco 8800 MPP Administration Guide; xscert profiles (assumed entries marked)",
