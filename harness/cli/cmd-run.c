@@ -753,28 +753,17 @@ static int failed_job_result(struct job *j)
 	snprintf(tgt, sizeof tgt, "%s:%s", xs_transport_name(j->tp), addr);
 	struct xs_device dev = { .id = "d1", .address = addr,
 				 .profile = j->profile[0] ? j->profile : NULL };
-	struct xs_exchange *ex = NULL;
 	int e = xs_result_new(&j->res, XS_SOURCE_LIVE);
 	if (e == 0 && !(j->res->target = strdup(tgt)))
 		e = -ENOMEM;
 	if (e == 0)
 		e = xs_result_add_device(j->res, &dev);
 	if (e >= 0)
-		e = xs_exchange_new(&ex, "00-probe/1");
-	if (e == 0) {
-		ex->device_id = j->res->devices[0].id;
-		ex->title = strdup("the phone answers OPTIONS");
-		e = xs_exchange_add_finding(ex, "XS-SCN-01", XS_ERROR, XS_SUBJECT_PHONE, NULL,
-					    "not certified: %s", j->st.what);
-	}
-	if (e >= 0 && ex && ex->title)
-		e = xs_result_add_exchange(j->res, ex);
-	else if (e >= 0)
-		e = -ENOMEM;
-	if (e < 0) {
-		xs_exchange_free(ex);
+		e = xs_result_add_verdict(j->res, "00-probe/1", "the phone answers OPTIONS",
+					  j->res->devices[0].id, "XS-SCN-01", XS_ERROR,
+					  "not certified: %s", j->st.what);
+	if (e < 0)
 		return e;
-	}
 	j->json = report_from_result(j->res, NULL);
 	return j->json ? 0 : -ENOMEM;
 }

@@ -241,6 +241,33 @@ int xs_exchange_new(struct xs_exchange **ret, const char *id)
 	return 0;
 }
 
+int xs_result_add_verdict(struct xs_result *r, const char *id, const char *title,
+			  const char *device_id, const char *rule, enum xs_verdict v,
+			  const char *fmt, ...)
+{
+	if (!r || !title || !rule || !fmt || (unsigned)v >= XS_VERDICT_COUNT)
+		return -EINVAL;
+	struct xs_exchange *ex;
+	int e = xs_exchange_new(&ex, id);
+	if (e < 0)
+		return e;
+	bool oom = false;
+	ex->title = dup_or_null(title, &oom);
+	ex->device_id = device_id;
+	va_list ap;
+	va_start(ap, fmt);
+	char *detail = vformat(fmt, ap);
+	va_end(ap);
+	e = oom || !detail ? -ENOMEM
+			   : xs_exchange_add_finding(ex, rule, v, XS_SUBJECT_PHONE, NULL, "%s", detail);
+	free(detail);
+	if (e == 0)
+		e = xs_result_add_exchange(r, ex);
+	if (e < 0)
+		xs_exchange_free(ex);
+	return e < 0 ? e : 0;
+}
+
 struct xs_exchange *xs_exchange_free(struct xs_exchange *ex)
 {
 	if (!ex)

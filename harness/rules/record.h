@@ -137,6 +137,15 @@ int xs_result_add_note(struct xs_result *r, const char *file, uint64_t frame,
 /* A new exchange: id copied ("e1" when NULL), roles -1, intent UNKNOWN,
  * fetch window XS_FETCH_WINDOW_DEFAULT_US. */
 int xs_exchange_new(struct xs_exchange **ret, const char *id);
+/*
+ * Hand r an exchange that is only a verdict on the phone: no messages, one
+ * finding of rule (a phone that could not be judged further: unidentified,
+ * unreachable). id and title copied, device_id borrowed like ex->device_id.
+ * 0, or -EINVAL / -ENOMEM with nothing added.
+ */
+int xs_result_add_verdict(struct xs_result *r, const char *id, const char *title,
+			  const char *device_id, const char *rule, enum xs_verdict v,
+			  const char *fmt, ...) __attribute__((format(printf, 7, 8)));
 struct xs_exchange *xs_exchange_free(struct xs_exchange *ex);
 /* Hands m over to ex (appended in order); returns its index or -ENOMEM. */
 int xs_exchange_add_msg(struct xs_exchange *ex, struct sip_msg *m);

@@ -1030,32 +1030,20 @@ static int unidentified(struct run *r, const struct xs_device *dev,
 	size_t skipped = 0;
 	for (size_t i = 0; i < n; i++)
 		skipped += !scenario_applies(list[i], NULL);
-	struct xs_exchange *ex;
-	int e = xs_exchange_new(&ex, "00-identify/1");
-	if (e < 0)
-		return e;
-	ex->title = strdup("the phone names its model and firmware");
-	ex->device_id = r->device_id;
+	char who[300];
 	if (dev->server)
-		e = xs_exchange_add_finding(ex, "XS-FW-01", XS_FAIL, XS_SUBJECT_PHONE, NULL,
-					    "Server/User-Agent \"%s\" names no model and firmware "
-					    "of a profile; %zu scenarios for specific profiles were not "
-					    "run (--profile NAME picks one)", dev->server, skipped);
+		snprintf(who, sizeof who, "Server/User-Agent \"%s\" names no model and firmware of "
+					  "a profile", dev->server);
 	else
-		e = xs_exchange_add_finding(ex, "XS-FW-01", XS_FAIL, XS_SUBJECT_PHONE, NULL,
-					    "the answer to OPTIONS has no Server or User-Agent; %zu "
-					    "scenarios for specific profiles were not run (--profile "
-					    "NAME picks one)", skipped);
-	if (e >= 0 && ex->title)
-		e = xs_result_add_exchange(r->res, ex);
-	else
-		e = e < 0 ? e : -ENOMEM;
-	if (e < 0) {
-		xs_exchange_free(ex);
-		return e;
-	}
-	r->st->exchanges++;
-	return 0;
+		snprintf(who, sizeof who, "the answer to OPTIONS has no Server or User-Agent");
+	int e = xs_result_add_verdict(r->res, "00-identify/1",
+				      "the phone names its model and firmware", r->device_id,
+				      "XS-FW-01", XS_FAIL,
+				      "%s; %zu scenarios for specific profiles were not run "
+				      "(--profile NAME picks one)", who, skipped);
+	if (e == 0)
+		r->st->exchanges++;
+	return e;
 }
 
 int sc_run(const struct sc_run_config *config, struct scenario *const *list, size_t n,
