@@ -680,13 +680,26 @@ static bool same_host(const char *a, const char *b)
 
 static void http_unit(struct cap_analyzer *a, const struct cap_unit *u)
 {
-	/* link to the most recent accepted push from that address inside the window */
+	/*
+	 * Link to the most recent push from that address inside the window: one
+	 * accepted (2xx), or one whose authenticated request is seen and whose
+	 * answer is not yet. A capture can hold the fetch before the 200 it follows
+	 * (two capture points, a writer on two threads), as the live runner counts
+	 * a fetch from its request on.
+	 */
 	struct pend *best = NULL;
-	for (struct pend *p = a->open; p; p = p->next)
-		if (p->final_2xx && same_host(p->phone.addr, u->src.addr) && u->ts_us >= p->final_ts &&
-		    u->ts_us - p->final_ts <= a->o.fetch_window_us &&
-		    (!best || p->final_ts > best->final_ts))
+	int64_t best_from = 0;
+	for (struct pend *p = a->open; p; p = p->next) {
+		const struct xs_exchange *ex = p->ex;
+		int64_t from = p->final_2xx ? p->final_ts
+			     : ex->i_final < 0 && ex->i_retry >= 0 ? ex->msgs[ex->i_retry]->ts_us
+								  : -1;
+		if (from >= 0 && same_host(p->phone.addr, u->src.addr) && u->ts_us >= from &&
+		    u->ts_us - from <= a->o.fetch_window_us && (!best || from > best_from)) {
 			best = p;
+			best_from = from;
+		}
+	}
 	if (!best || best->ex->n_http >= CAP_EX_MAX_HTTP)
 		return;
 	struct xs_cur c = xs_cur_init(u->p, u->len);

@@ -124,12 +124,9 @@ static int conn_for(struct run *r, enum xs_transport tp, struct sc_conn **out)
 	return 0;
 }
 
-/* Record bytes we sent: capture, and a parsed copy in the exchange. Returns the index or <0. */
-static int record_sent(struct step_run *s, const struct xs_buf *req)
+/* Record bytes sent at ts: a parsed copy in the exchange. Returns the index or <0. */
+static int record_sent(struct step_run *s, const struct xs_buf *req, int64_t ts)
 {
-	struct run *r = s->run;
-	int64_t ts = sc_now_wall_us();
-	capture_write(r, s->c->tp, &s->c->local, &s->c->remote, ts, req->p, req->len);
 	struct sip_msg *m = NULL;
 	int e = sip_msg_parse(&m, req->p, req->len);
 	if (e < 0)
@@ -145,12 +142,20 @@ static int record_sent(struct step_run *s, const struct xs_buf *req)
 	return e;
 }
 
+/*
+ * Send and record. The capture gets the request, timed, before it leaves: the
+ * phone's answer and its HTTP fetch (written by the observer's thread) can come
+ * back before this thread would get round to it, and a capture must never show
+ * them ahead of the request they follow.
+ */
 static int send_req(struct step_run *s, const struct xs_buf *req)
 {
+	int64_t ts = sc_now_wall_us();
+	capture_write(s->run, s->c->tp, &s->c->local, &s->c->remote, ts, req->p, req->len);
 	int e = sc_conn_send(s->c, req->p, req->len);
 	if (e < 0)
 		return e;
-	return record_sent(s, req);
+	return record_sent(s, req, ts);
 }
 
 /* Reopen the step's TCP connection (the phone closed it). */

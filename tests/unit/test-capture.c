@@ -883,6 +883,7 @@ static void sip_send(struct flow_ctx *fc, bool to_phone, const char *fmt, ...)
  * One push: NOTIFY, its retransmission, 401, the retry with a digest from
  * password, 200, and (when fetch_after_us >= 0) the phone's GET that long after.
  */
+#define FETCH_BEFORE_THE_200 (-2) /* push(): the GET between the retry and its 200 */
 static void push(struct flow_ctx *fc, int n, const char *password, int64_t fetch_after_us)
 {
 	char hdr[512];
@@ -922,14 +923,16 @@ static void push(struct flow_ctx *fc, int n, const char *password, int64_t fetch
 		 via2, xs_buf_cstr(&auth), strlen(URL), URL);
 	xs_buf_reset(&auth);
 	bool ok = !strcmp(password, "pw");
+	const char *get = "GET /xs/hello.xml HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n"
+			  "User-Agent: Cisco/SPA504G-7.6.2c\r\n\r\n";
+	if (fetch_after_us == FETCH_BEFORE_THE_200) /* in the file before the 200 it follows */
+		cr_assert_eq(pcapw_tcp(fc->w, &fc->phone_http, &fc->web, fc->t + 5000, get,
+				       strlen(get)), 0);
 	sip_send(fc, false, "SIP/2.0 %s\r\n%sCSeq: 2 NOTIFY\r\nServer: Cisco/SPA504G-7.6.2c\r\n"
 			    "Content-Length: 0\r\n\r\n", ok ? "200 OK" : "401 Unauthorized", rsp2);
-	if (fetch_after_us >= 0) {
-		const char *get = "GET /xs/hello.xml HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n"
-				  "User-Agent: Cisco/SPA504G-7.6.2c\r\n\r\n";
+	if (fetch_after_us >= 0)
 		cr_assert_eq(pcapw_tcp(fc->w, &fc->phone_http, &fc->web, fc->t + fetch_after_us, get,
 				       strlen(get)), 0);
-	}
 	fc->t += 30000000; /* the next push well after this one's window */
 }
 
@@ -1098,6 +1101,23 @@ Test(capture, far_future_frame_does_not_judge_early)
 	for (size_t i = 0; i < r->n_notes; i++)
 		noted_frame |= r->notes[i].frame == 6 && strstr(r->notes[i].what, "more than a day");
 	cr_assert(noted_frame, "the frame is named");
+	xs_result_free(r);
+}
+
+/* The GET stands between the retry and its 200 (two capture points; a writer on two threads). */
+static void fetch_before_the_200(struct flow_ctx *fc)
+{
+	push(fc, 1, "pw", FETCH_BEFORE_THE_200);
+}
+
+Test(capture, fetch_seen_before_its_200_is_linked)
+{
+	struct xs_result *r = analyse(fetch_before_the_200, "100:xscert.test:pw\n", NULL);
+	cr_assert_eq(r->n_exchanges, 1);
+	const struct xs_exchange *ex = r->exchanges[0];
+	cr_assert_eq(ex->n_http, 1, "the fetch is linked to the push it follows");
+	cr_assert_eq(finding(ex, "XS-FETCH-01")->verdict, XS_PASS, "%s",
+		     finding(ex, "XS-FETCH-01")->detail);
 	xs_result_free(r);
 }
 
