@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* analyze.c — the exchange builder: NOTIFY, challenge, retry, answer and fetch from decoded units, judged as they complete. */
 #include "capture-int.h"
+#include "workq.h"
 #include "harness/digest/digest.h"
 #include "harness/firmware/firmware.h"
-
-#include <osipparser2/osip_message.h>
 
 #include <limits.h>
 #include <stdarg.h>
@@ -74,6 +73,16 @@ struct cap_analyzer {
 	size_t n_folds;
 	struct cap_stats dstats;     /* decode statistics over every file */
 	uint64_t n_notes;            /* raised, including those not kept */
+	/*
+	 * With opts.judge_thread, exchanges are judged on a worker thread, in the
+	 * order they complete, as inline. The worker alone touches what follows,
+	 * the devices' rule contexts, the result's exchanges and the folds; the
+	 * reading thread everything else.
+	 */
+	struct cap_workq *wq;
+	uint64_t judge_oom;          /* exchanges whose judging ran out of memory */
+	char judge_oom_first[24];
+	uint64_t judge_oom_frame;
 };
 
 /* ---- small helpers -------------------------------------------------- */
@@ -462,27 +471,25 @@ static bool has_bad_verdict(const struct xs_exchange *ex)
 	return false;
 }
 
-/* The exchange is complete (or will get nothing more): judge it and release it. */
-static void judge(struct cap_analyzer *a, struct pend *p)
+/*
+ * Judge p: kept in the result or folded (its findings freed). On the worker
+ * thread when there is one; the reading thread frees p, as it made it.
+ */
+static void judge_now(struct cap_analyzer *a, struct pend *p)
 {
-	pend_unlink(a, p);
 	struct xs_exchange *ex = p->ex;
-	ex->device_id = device_id(a, p->dev);
 	ex->fetch_window_us = a->o.fetch_window_us;
 	ex->intent = infer_intent(a, ex);
 	/* A replay is one request that is both the push and its authenticated
 	 * retry, as the runner records it, so XS-AUTH-03 judges it the same way. */
 	if (ex->intent == XS_AUTH_REPLAY && ex->i_retry < 0)
 		ex->i_retry = ex->i_notify;
-	if (p->dropped_msgs)
-		note(a, p->first_frame,
-				   "exchange %s: %llu further messages (retransmissions) not kept",
-				   ex->id, (unsigned long long)p->dropped_msgs);
 	/* both quotas of whole exchanges spent: this one is only counted */
 	ex->terse = a->kept_full >= CAP_KEEP_FULL && a->kept_failed >= CAP_KEEP_FAILED;
-	if (p->dev && rules_evaluate(p->dev->rc, ex, NULL) < 0)
-		note(a, p->first_frame,
-				   "exchange %s: out of memory while judging", ex->id);
+	if (p->dev && rules_evaluate(p->dev->rc, ex, NULL) < 0 && !a->judge_oom++) {
+		snprintf(a->judge_oom_first, sizeof a->judge_oom_first, "%s", ex->id);
+		a->judge_oom_frame = p->first_frame;
+	}
 	a->st.exchanges++;
 	bool keep = false;
 	if (a->kept_full < CAP_KEEP_FULL) {
@@ -493,16 +500,59 @@ static void judge(struct cap_analyzer *a, struct pend *p)
 		keep = true;
 	}
 	if (keep && xs_result_add_exchange(a->res, ex) == 0) {
-		/* judged: libosip2's view is no longer read (reports use the raw bytes) */
-		for (size_t i = 0; i < ex->n_msgs; i++)
-			if (ex->msgs[i]->osip) {
-				osip_message_free(ex->msgs[i]->osip);
-				ex->msgs[i]->osip = NULL;
-			}
 		p->ex = NULL;
-	} else
+	} else {
 		fold_exchange(a, ex);
-	pend_free(p);
+		xs_exchange_drop_findings(ex);
+	}
+}
+
+static void *judge_item(void *ctx, void *item)
+{
+	judge_now(ctx, item);
+	return item;
+}
+
+static void reap_item(void *ctx, void *item)
+{
+	(void)ctx;
+	pend_free(item);
+}
+
+#define JUDGE_QUEUE 512u /* exchanges waiting for the worker at most */
+
+/* The exchange is complete (or will get nothing more): off to be judged and released. */
+static void judge(struct cap_analyzer *a, struct pend *p)
+{
+	pend_unlink(a, p);
+	struct xs_exchange *ex = p->ex;
+	ex->device_id = device_id(a, p->dev);
+	if (p->dropped_msgs)
+		note(a, p->first_frame,
+				   "exchange %s: %llu further messages (retransmissions) not kept",
+				   ex->id, (unsigned long long)p->dropped_msgs);
+	if (a->o.judge_thread && !a->wq &&
+	    cap_workq_start(&a->wq, JUDGE_QUEUE, judge_item, reap_item, a) < 0)
+		a->o.judge_thread = false; /* no thread: judged here */
+	if (!a->wq) {
+		judge_now(a, p);
+		pend_free(p);
+		return;
+	}
+	/* the worker is behind: ask libosip2 about the responses here (XS-SIP-01's
+	 * question, the costliest step of judging; its answer is kept, its parse not) */
+	if (cap_workq_backlog(a->wq) > JUDGE_QUEUE / 4)
+		for (size_t i = 0; i < ex->n_msgs; i++)
+			if (!ex->msgs[i]->is_request)
+				(void)sip_msg_osip_accepts(ex->msgs[i]);
+	cap_workq_push(a->wq, p);
+}
+
+/* Every exchange handed to the worker is judged: end it. */
+static void judge_wait(struct cap_analyzer *a)
+{
+	cap_workq_finish(a->wq);
+	a->wq = NULL;
 }
 
 static struct pend *pend_find(struct cap_analyzer *a, struct xs_span call_id,
@@ -864,6 +914,7 @@ struct cap_analyzer *cap_analyzer_free(struct cap_analyzer *a)
 {
 	if (!a)
 		return NULL;
+	judge_wait(a);
 	while (a->open) {
 		struct pend *p = a->open;
 		pend_unlink(a, p);
@@ -946,6 +997,10 @@ static int ex_cmp(const void *x, const void *y)
 int cap_analyzer_finish(struct cap_analyzer *a)
 {
 	expire(a, true);
+	judge_wait(a);
+	if (a->judge_oom)
+		note(a, a->judge_oom_frame, "%llu exchange%s (the first: %s): out of memory while judging",
+		     (unsigned long long)a->judge_oom, a->judge_oom == 1 ? "" : "s", a->judge_oom_first);
 	/* judged as they completed; reported in the order they began */
 	if (a->res->n_exchanges > 1)
 		qsort(a->res->exchanges, a->res->n_exchanges, sizeof *a->res->exchanges, ex_cmp);

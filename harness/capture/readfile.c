@@ -1,17 +1,22 @@
 /* SPDX-License-Identifier: MIT */
-/* readfile.c — read a capture file: classic pcap with large reads framed in place (fast path), anything else through libpcap. */
+/* readfile.c — read a capture file: classic pcap mapped (or read in large chunks) and framed in place (fast path), anything else through libpcap. */
 #include "capture-int.h"
 
 #include <fcntl.h>
 #include <pcap/pcap.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #define PCAP_MAX_RECORD (256u * 1024u) /* libpcap's own cap on a record (MAXIMUM_SNAPLEN) */
 
+#define PREFETCH_AHEAD 4096 /* bytes: the next page starts loading (and its TLB entry) */
 #define READ_CHUNK (4u << 20) /* bytes read at once; records are framed in place */
 
 struct pcap_hdr {
@@ -45,6 +50,15 @@ static int parse_file_header(const uint8_t *p, size_t len, struct pcap_hdr *h)
 	return 0;
 }
 
+#define MAP_WINDOW (8u << 20)
+
+bool cap_read_map = true;
+static atomic_flag map_busy = ATOMIC_FLAG_INIT;
+static uint8_t *map_base;
+static size_t map_len;
+static volatile sig_atomic_t map_shrank;
+static struct sigaction map_old_bus;
+
 /*
  * Frame the records in buf[0, len): decode each whole one; returns the bytes
  * used (a partial record stays for the next read), or -1 after a note when a
@@ -54,7 +68,7 @@ static long frame_records(struct cap_decoder *d, const struct pcap_hdr *h, const
 			  size_t len, uint64_t *frame)
 {
 	struct xs_cur c = xs_cur_init(buf, len);
-	while (xs_cur_left(&c) >= 16) {
+	while (xs_cur_left(&c) >= 16 && !map_shrank) {
 		const uint8_t *rec0 = c.p;
 		uint32_t r[4] = { 0 }; /* seconds, fraction, caplen, wirelen */
 		for (int i = 0; i < 4; i++)
@@ -69,6 +83,12 @@ static long frame_records(struct cap_decoder *d, const struct pcap_hdr *h, const
 		if (xs_cur_take(&c, r[2], &data) < 0) {
 			c.p = rec0;
 			break;
+		}
+		/* the next record's header and first bytes load while this one is decoded */
+		if (xs_cur_left(&c) >= PREFETCH_AHEAD + 128) {
+			__builtin_prefetch(c.p);
+			__builtin_prefetch(c.p + 64);
+			__builtin_prefetch(c.p + PREFETCH_AHEAD);
 		}
 		++*frame;
 		int64_t ts = (int64_t)r[0] * 1000000 + (h->nano ? r[1] / 1000 : r[1]);
@@ -114,6 +134,85 @@ static int read_classic(struct cap_decoder *d, int fd, const struct pcap_hdr *h)
 	return ret;
 }
 
+/*
+ * The mapped fast path: the file is mapped whole and framed window by window,
+ * each window's pages released once framed (peak RSS stays that of one
+ * window whatever the file size; the page cache keeps them). A file that
+ * shrinks under us would raise SIGBUS on the pages past its new end: the
+ * handler maps zeros there instead, and the read ends as a truncated file.
+ * One mapped read at a time per process; others take the read(2) path.
+ */
+static void on_sigbus(int sig, siginfo_t *si, void *uc)
+{
+	uint8_t *a = si->si_addr;
+	if (map_base && a >= map_base && a < map_base + map_len) {
+		uintptr_t page = (uintptr_t)a & ~((uintptr_t)sysconf(_SC_PAGESIZE) - 1);
+		if (mmap((void *)page, (size_t)sysconf(_SC_PAGESIZE), PROT_READ,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != MAP_FAILED) {
+			map_shrank = 1;
+			return;
+		}
+	}
+	/* not ours: as before we were installed */
+	sigaction(SIGBUS, &map_old_bus, NULL);
+	(void)uc;
+	raise(sig);
+}
+
+/* 1: read (0 or 1 as read_classic), 0: not mapped (take the read path). */
+static int read_mapped(struct cap_decoder *d, int fd, const struct pcap_hdr *h, off_t size,
+		       int *ret)
+{
+	if (!cap_read_map || size <= 24 || (uint64_t)size > SIZE_MAX / 2 ||
+	    atomic_flag_test_and_set(&map_busy))
+		return 0;
+	uint8_t *m = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (m == MAP_FAILED) {
+		atomic_flag_clear(&map_busy);
+		return 0;
+	}
+	madvise(m, (size_t)size, MADV_SEQUENTIAL);
+	map_base = m;
+	map_len = (size_t)size;
+	map_shrank = 0;
+	struct sigaction sa = { .sa_sigaction = on_sigbus, .sa_flags = SA_SIGINFO };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGBUS, &sa, &map_old_bus);
+
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	size_t pos = 24, released = 0;
+	uint64_t frame = 0;
+	*ret = 0;
+	while (pos < (size_t)size && !map_shrank) {
+		size_t end = (size_t)size - pos > MAP_WINDOW ? pos + MAP_WINDOW : (size_t)size;
+		long used = frame_records(d, h, m + pos, end - pos, &frame);
+		if (!used && end < (size_t)size) /* a record past the window: frame it with the rest */
+			used = frame_records(d, h, m + pos, (size_t)size - pos, &frame);
+		if (used < 0)
+			*ret = 1; /* a record over the cap, noted */
+		if (used <= 0)
+			break; /* that, or a partial record at the end */
+		pos += (size_t)used;
+		size_t done = pos / page * page;
+		if (done > released) {
+			madvise(m + released, done - released, MADV_DONTNEED);
+			released = done;
+		}
+	}
+	if (!*ret && (map_shrank || pos < (size_t)size)) {
+		cap_note(d, frame + 1, "capture ends early after frame %llu: %s",
+			 (unsigned long long)frame,
+			 map_shrank ? "the file shrank while it was read" : "truncated dump file");
+		*ret = 1;
+	}
+	sigaction(SIGBUS, &map_old_bus, NULL);
+	map_base = NULL;
+	map_len = 0;
+	munmap(m, (size_t)size);
+	atomic_flag_clear(&map_busy);
+	return 1;
+}
+
 int cap_read_file(struct cap_decoder *d, const char *path, char *err, size_t errlen)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -138,7 +237,8 @@ int cap_read_file(struct cap_decoder *d, const char *path, char *err, size_t err
 			snprintf(err, errlen, "%s", strerror(-r));
 		} else {
 			posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-			r = read_classic(d, fd, &h);
+			if (!read_mapped(d, fd, &h, st.st_size, &r))
+				r = read_classic(d, fd, &h);
 			if (r < 0 && r != -ENOMEM)
 				snprintf(err, errlen, "%s", strerror(-r));
 		}

@@ -5,6 +5,8 @@
 #include "report/report.h"
 
 #include <getopt.h>
+#include <malloc.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -196,8 +198,14 @@ int cmd_analyze(int argc, char **argv)
 	}
 	struct xs_result *res = NULL;
 	struct cap_analyzer *a = NULL;
+	/* the analyzer frees as much as it allocates, all the time: keep the freed
+	 * memory instead of giving it back and faulting it in again */
+	mallopt(M_TRIM_THRESHOLD, 64 << 20);
+	/* judging on a second thread while the next frames are read, when a second CPU is ours */
+	cpu_set_t cpus;
+	bool two = sched_getaffinity(0, sizeof cpus, &cpus) == 0 && CPU_COUNT(&cpus) > 1;
 	struct cap_analyzer_opts o = { .fetch_window_us = window, .creds = creds,
-				       .n_creds = n_creds };
+				       .n_creds = n_creds, .judge_thread = two };
 	int rc = XS_EXIT_OK;
 	if (xs_result_new(&res, XS_SOURCE_CAPTURE) < 0 || cap_analyzer_new(&a, res, &o) < 0) {
 		cli_err(CMD, "out of memory");

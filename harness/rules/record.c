@@ -281,13 +281,20 @@ struct xs_exchange *xs_exchange_free(struct xs_exchange *ex)
 	for (size_t i = 0; i < ex->n_http; i++)
 		http_clear(&ex->http[i]);
 	free(ex->http);
+	xs_exchange_drop_findings(ex);
+	free(ex);
+	return NULL;
+}
+
+void xs_exchange_drop_findings(struct xs_exchange *ex)
+{
 	for (size_t i = 0; i < ex->n_findings; i++) {
 		free(ex->findings[i].detail);
 		free(ex->findings[i].evidence);
 	}
 	free(ex->findings);
-	free(ex);
-	return NULL;
+	ex->findings = NULL;
+	ex->n_findings = 0;
 }
 
 int xs_exchange_add_msg(struct xs_exchange *ex, struct sip_msg *m)
@@ -340,6 +347,17 @@ int xs_exchange_add_finding(struct xs_exchange *ex, const char *rule,
 		return -ENOMEM;
 	}
 	ex->findings[ex->n_findings++] = f;
+	return 0;
+}
+
+int xs_exchange_add_bare_finding(struct xs_exchange *ex, const char *rule, enum xs_verdict v,
+				 enum xs_subject s)
+{
+	if (!ex || !rule || (unsigned)v >= XS_VERDICT_COUNT)
+		return -EINVAL;
+	if (grow((void **)&ex->findings, ex->n_findings, sizeof *ex->findings) < 0)
+		return -ENOMEM;
+	ex->findings[ex->n_findings++] = (struct xs_finding){ .rule = rule, .verdict = v, .subject = s };
 	return 0;
 }
 

@@ -84,8 +84,9 @@ struct xs_exchange {
 	enum xs_auth_intent intent;
 	const char *expected_profile; /* borrowed; NULL: none expected */
 	int64_t fetch_window_us;
-	/* rules add findings without detail or evidence: for an exchange that is only
-	 * counted (the analyzer's folded ones), not the formatting of every message */
+	/* rules add findings without detail or evidence (detail NULL): for an
+	 * exchange that is only counted (the analyzer's folded ones), not the
+	 * formatting of every message */
 	bool terse;
 
 	struct xs_finding *findings; /* owned */
@@ -147,6 +148,8 @@ int xs_result_add_verdict(struct xs_result *r, const char *id, const char *title
 			  const char *device_id, const char *rule, enum xs_verdict v,
 			  const char *fmt, ...) __attribute__((format(printf, 7, 8)));
 struct xs_exchange *xs_exchange_free(struct xs_exchange *ex);
+/* Frees the findings only (the exchange stays, with none). */
+void xs_exchange_drop_findings(struct xs_exchange *ex);
 /* Hands m over to ex (appended in order); returns its index or -ENOMEM. */
 int xs_exchange_add_msg(struct xs_exchange *ex, struct sip_msg *m);
 /* Copies req (strings duplicated). */
@@ -157,6 +160,9 @@ int xs_exchange_add_finding(struct xs_exchange *ex, const char *rule,
 			    enum xs_verdict v, enum xs_subject s,
 			    const char *evidence, const char *fmt, ...)
 	__attribute__((format(printf, 6, 7)));
+/* Adds a finding with no detail (NULL) and no evidence: a terse exchange's. */
+int xs_exchange_add_bare_finding(struct xs_exchange *ex, const char *rule, enum xs_verdict v,
+				 enum xs_subject s);
 
 /* Counts of verdicts across all exchanges; counts[XS_VERDICT_COUNT]. */
 void xs_result_count(const struct xs_result *r, size_t counts[XS_VERDICT_COUNT]);

@@ -16,7 +16,7 @@ static int verdict(struct rules_eval *e, const struct rule_info *ri, enum xs_ver
 	if (e->ex->terse) {
 		if (ev)
 			xs_buf_reset(ev);
-		return xs_exchange_add_finding(e->ex, ri->id, v, ri->subject, NULL, "%s", "");
+		return xs_exchange_add_bare_finding(e->ex, ri->id, v, ri->subject);
 	}
 	struct xs_buf d = { 0 };
 	va_list ap;
@@ -820,7 +820,7 @@ RULE_FN(rule_sip_01)
 		for (size_t k = 0; k < i; k++)
 			if (rules_answers(r, e->ex->msgs[k]))
 				q = e->ex->msgs[k];
-		const char *why = !sip_msg_osip(r) ? "libosip2 refuses it"
+		const char *why = !sip_msg_osip_accepts(r) ? "libosip2 refuses it"
 			: !q		   ? "answers no request of the exchange (Call-ID/CSeq not mirrored)"
 					   : mirror_problem(r, q);
 		if (why) {

@@ -30,13 +30,23 @@ struct rules_request {
 	char *exchange;         /* id of the exchange it was in, owned */
 };
 
+/* A hash index over a ring of string-keyed slots: chains of slot numbers, -1 ends. */
+struct rules_index {
+	int32_t *head;          /* 2 x slots buckets */
+	int32_t *next;          /* per slot */
+	uint32_t *hash;         /* per slot */
+	uint32_t mask;
+};
+
 struct rules_ctx {
 	struct rules_credential *creds; /* copies, owned; passwords wiped on free */
 	size_t n_creds;
 	struct rules_nonce nonces[RULES_MAX_NONCES];
+	struct rules_index nonce_ix;
 	size_t next_nonce;      /* ring position */
 	char *prev_challenge_nonce; /* the last nonce a challenge carried, owned */
 	struct rules_request reqs[RULES_MAX_REQUESTS];
+	struct rules_index req_ix;
 	size_t next_req;
 };
 

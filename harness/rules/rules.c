@@ -195,6 +195,64 @@ static void wipe_free(char *s)
 	free(s);
 }
 
+/* ---- the hash indexes over the nonce and request rings ---- */
+
+static uint32_t key_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 16777619u;
+	return h;
+}
+
+static int index_init(struct rules_index *x, size_t slots)
+{
+	size_t buckets = slots * 2; /* slots is a power of two */
+	x->head = malloc(buckets * sizeof *x->head);
+	x->next = malloc(slots * sizeof *x->next);
+	x->hash = calloc(slots, sizeof *x->hash);
+	if (!x->head || !x->next || !x->hash)
+		return -ENOMEM;
+	memset(x->head, 0xff, buckets * sizeof *x->head);
+	memset(x->next, 0xff, slots * sizeof *x->next);
+	x->mask = (uint32_t)buckets - 1;
+	return 0;
+}
+
+static void index_free(struct rules_index *x)
+{
+	free(x->head);
+	free(x->next);
+	free(x->hash);
+}
+
+static void index_add(struct rules_index *x, int32_t slot, uint32_t h)
+{
+	x->hash[slot] = h;
+	x->next[slot] = x->head[h & x->mask];
+	x->head[h & x->mask] = slot;
+}
+
+static void index_remove(struct rules_index *x, int32_t slot)
+{
+	int32_t *pp = &x->head[x->hash[slot] & x->mask];
+	while (*pp >= 0 && *pp != slot)
+		pp = &x->next[*pp];
+	if (*pp == slot)
+		*pp = x->next[slot];
+	x->next[slot] = -1;
+}
+
+/* The first slot whose key (key_of(slot)) equals key, or -1. */
+#define INDEX_FIND(x, key, key_of)                                                        \
+	__extension__({                                                                   \
+		uint32_t h_ = key_hash(key);                                              \
+		int32_t s_ = (x)->head[h_ & (x)->mask];                                   \
+		while (s_ >= 0 && ((x)->hash[s_] != h_ || strcmp((key_of), (key))))       \
+			s_ = (x)->next[s_];                                               \
+		s_;                                                                       \
+	})
+
 int rules_ctx_new(struct rules_ctx **ret, const struct rules_credential *creds, size_t n_creds)
 {
 	if (!ret || (n_creds && !creds))
@@ -202,6 +260,9 @@ int rules_ctx_new(struct rules_ctx **ret, const struct rules_credential *creds, 
 	struct rules_ctx *c = calloc(1, sizeof *c);
 	if (!c)
 		return -ENOMEM;
+	if (index_init(&c->nonce_ix, RULES_MAX_NONCES) < 0 ||
+	    index_init(&c->req_ix, RULES_MAX_REQUESTS) < 0)
+		goto oom;
 	if (n_creds) {
 		c->creds = calloc(n_creds, sizeof *c->creds);
 		if (!c->creds)
@@ -251,6 +312,8 @@ struct rules_ctx *rules_ctx_free(struct rules_ctx *c)
 		nonce_clear(&c->nonces[i]);
 	for (size_t i = 0; i < RULES_MAX_REQUESTS; i++)
 		request_clear(&c->reqs[i]);
+	index_free(&c->nonce_ix);
+	index_free(&c->req_ix);
 	free(c->prev_challenge_nonce);
 	free(c);
 	return NULL;
@@ -258,10 +321,10 @@ struct rules_ctx *rules_ctx_free(struct rules_ctx *c)
 
 struct rules_nonce *rules_nonce_find(struct rules_ctx *c, const char *nonce)
 {
-	for (size_t i = 0; nonce && i < RULES_MAX_NONCES; i++)
-		if (c->nonces[i].nonce && !strcmp(c->nonces[i].nonce, nonce))
-			return &c->nonces[i];
-	return NULL;
+	if (!nonce)
+		return NULL;
+	int32_t s = INDEX_FIND(&c->nonce_ix, nonce, c->nonces[s_].nonce);
+	return s >= 0 ? &c->nonces[s] : NULL;
 }
 
 /* The entry for nonce, created (evicting the oldest) when missing; NULL on ENOMEM. */
@@ -270,19 +333,25 @@ static struct rules_nonce *nonce_get(struct rules_ctx *c, const char *nonce)
 	struct rules_nonce *n = rules_nonce_find(c, nonce);
 	if (n)
 		return n;
-	n = &c->nonces[c->next_nonce];
+	int32_t slot = (int32_t)c->next_nonce;
+	n = &c->nonces[slot];
 	c->next_nonce = (c->next_nonce + 1) % RULES_MAX_NONCES;
+	if (n->nonce)
+		index_remove(&c->nonce_ix, slot);
 	nonce_clear(n);
 	n->nonce = strdup(nonce);
-	return n->nonce ? n : NULL;
+	if (!n->nonce)
+		return NULL;
+	index_add(&c->nonce_ix, slot, key_hash(nonce));
+	return n;
 }
 
 struct rules_request *rules_request_find(struct rules_ctx *c, const char *key)
 {
-	for (size_t i = 0; key && i < RULES_MAX_REQUESTS; i++)
-		if (c->reqs[i].key && !strcmp(c->reqs[i].key, key))
-			return &c->reqs[i];
-	return NULL;
+	if (!key)
+		return NULL;
+	int32_t s = INDEX_FIND(&c->req_ix, key, c->reqs[s_].key);
+	return s >= 0 ? &c->reqs[s] : NULL;
 }
 
 int rules_request_key(const struct sip_msg *m, struct xs_buf *b)
@@ -310,7 +379,7 @@ static void ev_sep(struct xs_buf *b)
 
 void rules_ev_msg(struct xs_buf *b, const struct rules_eval *e, const struct sip_msg *m)
 {
-	if (!m)
+	if (!m || e->ex->terse)
 		return;
 	ev_sep(b);
 	if (m->frame)
@@ -321,6 +390,8 @@ void rules_ev_msg(struct xs_buf *b, const struct rules_eval *e, const struct sip
 
 void rules_ev_http(struct xs_buf *b, const struct rules_eval *e, size_t i)
 {
+	if (e->ex->terse)
+		return;
 	ev_sep(b);
 	if (e->ex->http[i].frame)
 		xs_buf_printf(b, "frame:%llu", (unsigned long long)e->ex->http[i].frame);
@@ -625,14 +696,18 @@ static int remember(struct rules_eval *e)
 				r->status = fin->status;
 			continue;
 		}
-		r = &c->reqs[c->next_req];
+		int32_t slot = (int32_t)c->next_req;
+		r = &c->reqs[slot];
 		c->next_req = (c->next_req + 1) % RULES_MAX_REQUESTS;
+		if (r->key)
+			index_remove(&c->req_ix, slot);
 		request_clear(r);
 		r->key = xs_buf_steal(&k, NULL);
 		r->exchange = strdup(e->ex->id ? e->ex->id : "");
 		r->status = fin ? fin->status : 0;
 		if (!r->key || !r->exchange)
 			return -ENOMEM;
+		index_add(&c->req_ix, slot, key_hash(r->key));
 	}
 	xs_buf_reset(&k);
 	return 0;

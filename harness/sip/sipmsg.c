@@ -28,6 +28,7 @@ struct sip_msg_priv {
 	uint8_t *unfolded; /* raw_len bytes, allocated when a header is folded */
 	size_t unfolded_len;
 	bool osip_tried;   /* sip_msg_osip ran: pub.osip is its answer */
+	int8_t osip_ok;    /* libosip2 accepts the bytes: 1, refuses: 0, not asked: -1 */
 };
 
 static const struct sip_msg_priv *priv_c(const struct sip_msg *m)
@@ -464,6 +465,7 @@ int sip_msg_parse(struct sip_msg **ret, const uint8_t *buf, size_t len)
 	if (!pm)
 		return -ENOMEM;
 	struct sip_msg *m = &pm->pub;
+	pm->osip_ok = -1;
 	int r = -ENOMEM;
 	m->raw = malloc(len + 1);
 	/* a header table sized to the message: at most one entry per line (and one
@@ -514,8 +516,23 @@ osip_message_t *sip_msg_osip(const struct sip_msg *m)
 	if (!pm->osip_tried) {
 		pm->osip_tried = true;
 		pm->pub.osip = osip_parse(m->raw, m->raw_len);
+		pm->osip_ok = pm->pub.osip != NULL;
 	}
 	return m->osip;
+}
+
+bool sip_msg_osip_accepts(const struct sip_msg *m)
+{
+	if (!m)
+		return false;
+	struct sip_msg_priv *pm = (struct sip_msg_priv *)(uintptr_t)m;
+	if (pm->osip_ok < 0) {
+		osip_message_t *o = osip_parse(m->raw, m->raw_len);
+		pm->osip_ok = o != NULL;
+		if (o)
+			osip_message_free(o);
+	}
+	return pm->osip_ok;
 }
 
 struct sip_msg *sip_msg_free(struct sip_msg *m)

@@ -89,6 +89,13 @@ struct sip_msg *sip_msg_free(struct sip_msg *m); /* accepts NULL, returns NULL *
  */
 osip_message_t *sip_msg_osip(const struct sip_msg *m);
 
+/*
+ * Whether libosip2 accepts the exact bytes, its parse made once and the
+ * answer kept (the parse itself is freed unless sip_msg_osip kept it
+ * already): what a rule asks when it needs only the verdict.
+ */
+bool sip_msg_osip_accepts(const struct sip_msg *m);
+
 /* The body as a span into raw. */
 struct xs_span sip_msg_body(const struct sip_msg *m);
 

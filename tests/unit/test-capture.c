@@ -5,6 +5,7 @@
 
 #include <criterion/criterion.h>
 #include <pcap/pcap.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -936,9 +937,10 @@ static void push(struct flow_ctx *fc, int n, const char *password, int64_t fetch
 	fc->t += 30000000; /* the next push well after this one's window */
 }
 
-/* Build pushes with build(), analyse them with creds; returns the result (caller frees). */
-static struct xs_result *analyse(void (*build)(struct flow_ctx *), const char *creds_text,
-				 struct cap_analyzer_stats *st)
+/* Build pushes with build(), analyse them with creds (judging on a second thread
+ * when threaded); returns the result (caller frees). */
+static struct xs_result *analyse_on(void (*build)(struct flow_ctx *), const char *creds_text,
+				    struct cap_analyzer_stats *st, bool threaded)
 {
 	char *mem = NULL;
 	size_t len = 0;
@@ -958,7 +960,7 @@ static struct xs_result *analyse(void (*build)(struct flow_ctx *), const char *c
 	struct xs_result *r;
 	cr_assert_eq(xs_result_new(&r, XS_SOURCE_CAPTURE), 0);
 	struct cap_analyzer *a;
-	struct cap_analyzer_opts o = { .creds = c, .n_creds = n };
+	struct cap_analyzer_opts o = { .creds = c, .n_creds = n, .judge_thread = threaded };
 	cr_assert_eq(cap_analyzer_new(&a, r, &o), 0);
 	char err[256];
 	FILE *in = fmemopen(mem, len, "rb");
@@ -970,6 +972,12 @@ static struct xs_result *analyse(void (*build)(struct flow_ctx *), const char *c
 	cap_creds_free(c, n);
 	free(mem);
 	return r;
+}
+
+static struct xs_result *analyse(void (*build)(struct flow_ctx *), const char *creds_text,
+				 struct cap_analyzer_stats *st)
+{
+	return analyse_on(build, creds_text, st, false);
 }
 
 static void one_good_push(struct flow_ctx *fc)
@@ -1156,6 +1164,51 @@ Test(capture, exchanges_past_the_cap_are_folded)
 	xs_result_free(r);
 }
 
+/* Pushes close together (many open at once), a third with a wrong password. */
+static void crowded_pushes(struct flow_ctx *fc)
+{
+	for (int i = 0; i < 3 * (int)(CAP_KEEP_FULL + CAP_KEEP_FAILED); i++) {
+		push(fc, i, i % 3 ? "pw" : "bad", i % 5 ? 50000 : -1);
+		fc->t -= 30000000 - 20000; /* the next one 20 ms later, not 30 s */
+	}
+}
+
+static bool same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+Test(capture, judging_on_a_second_thread_gives_the_same_result)
+{
+	struct cap_analyzer_stats s1, s2;
+	struct xs_result *r1 = analyse_on(crowded_pushes, "100::pw\n", &s1, false);
+	struct xs_result *r2 = analyse_on(crowded_pushes, "100::pw\n", &s2, true);
+	cr_assert_eq(s1.exchanges, 3 * (CAP_KEEP_FULL + CAP_KEEP_FAILED));
+	cr_assert_eq(s2.exchanges, s1.exchanges);
+	cr_assert_eq(s2.folded, s1.folded);
+	cr_assert_gt(s1.folded, 0);
+	cr_assert_eq(r2->n_exchanges, r1->n_exchanges);
+	cr_assert_eq(r2->n_notes, r1->n_notes);
+	cr_assert_eq(r2->n_devices, r1->n_devices);
+	for (size_t i = 0; i < r1->n_exchanges; i++) {
+		const struct xs_exchange *a = r1->exchanges[i], *b = r2->exchanges[i];
+		cr_assert_str_eq(b->id, a->id);
+		cr_assert_eq(b->n_msgs, a->n_msgs);
+		cr_assert_eq(b->n_http, a->n_http);
+		cr_assert_eq(b->intent, a->intent);
+		cr_assert_eq(b->n_findings, a->n_findings, "%s", a->id);
+		for (size_t k = 0; k < a->n_findings; k++) {
+			cr_assert_str_eq(b->findings[k].rule, a->findings[k].rule);
+			cr_assert_eq(b->findings[k].verdict, a->findings[k].verdict);
+			cr_assert(same_str(b->findings[k].detail, a->findings[k].detail), "%s %s",
+				  a->id, a->findings[k].rule);
+			cr_assert(same_str(b->findings[k].evidence, a->findings[k].evidence));
+		}
+	}
+	xs_result_free(r1);
+	xs_result_free(r2);
+}
+
 /* ---- the file reader's fast path agrees with libpcap ------------------ */
 
 static int run_file(const struct xs_buf *b, struct seen *s)
@@ -1188,22 +1241,29 @@ Test(capture, file_fast_path_matches_libpcap)
 	uint8_t u[2048], ip[2048];
 	size_t il = ip4(ip, 17, 9, 0, u, udp(u, 1, 2, OPTIONS, strlen(OPTIONS)));
 	pcap_rec(&pb, ip, il, il);
-	struct seen a, b;
-	cr_assert_eq(run(&pb.b, &a), 0);
-	cr_assert_eq(run_file(&pb.b, &b), 0);
-	cr_assert_eq(a.n_sip, 3);
-	cr_assert_eq(b.n_sip, a.n_sip);
-	for (int i = 0; i < a.n_units; i++) {
-		cr_assert_eq(a.frames[i], b.frames[i]);
-		cr_assert_str_eq(a.text[i], b.text[i]);
+	size_t whole = pb.b.len;
+	for (int map = 1; map >= 0; map--) { /* mapped, then read in chunks */
+		cap_read_map = map;
+		pb.b.len = whole;
+		struct seen a, b;
+		cr_assert_eq(run(&pb.b, &a), 0);
+		cr_assert_eq(run_file(&pb.b, &b), 0);
+		cr_assert_eq(a.n_sip, 3);
+		cr_assert_eq(b.n_sip, a.n_sip);
+		for (int i = 0; i < a.n_units; i++) {
+			cr_assert_eq(a.frames[i], b.frames[i]);
+			cr_assert_str_eq(a.text[i], b.text[i]);
+		}
+		/* truncated in a record: both read what is whole and say so */
+		pb.b.len -= 10;
+		cr_assert_eq(run(&pb.b, &a), 1);
+		cr_assert_eq(run_file(&pb.b, &b), 1);
+		cr_assert_eq(a.n_sip, 2);
+		cr_assert_eq(b.n_sip, 2);
+		cr_assert(noted(&b, "ends early"));
 	}
-	/* truncated in a record: both read what is whole and say so */
-	pb.b.len -= 10;
-	cr_assert_eq(run(&pb.b, &a), 1);
-	cr_assert_eq(run_file(&pb.b, &b), 1);
-	cr_assert_eq(a.n_sip, 2);
-	cr_assert_eq(b.n_sip, 2);
-	cr_assert(noted(&b, "ends early"));
+	cap_read_map = true;
+	struct seen b;
 	xs_buf_reset(&pb.b);
 	/* not a capture, unreadable */
 	struct xs_buf g = { 0 };
@@ -1215,4 +1275,59 @@ Test(capture, file_fast_path_matches_libpcap)
 	char err[256];
 	cr_assert_eq(cap_read_file(d, "/nonexistent/x.pcap", err, sizeof err), -ENOENT);
 	cap_decoder_free(d);
+}
+
+/* A sink that cuts the file being read to one page at its first unit. */
+struct shrinker {
+	struct seen s;
+	const char *path;
+	bool cut;
+};
+
+static void shrink_on_unit(void *ctx, const struct cap_unit *u)
+{
+	struct shrinker *k = ctx;
+	if (!k->cut) {
+		k->cut = true;
+		cr_assert_eq(truncate(k->path, 4096), 0);
+	}
+	on_unit(&k->s, u);
+}
+
+static void shrink_on_note(void *ctx, uint64_t frame, const char *what)
+{
+	on_note(&((struct shrinker *)ctx)->s, frame, what);
+}
+
+Test(capture, file_shrinking_while_mapped_ends_as_truncated)
+{
+	struct pcapbuf pb;
+	tcp_capture(&pb, OPTIONS, NULL, 0);
+	uint8_t u[2048], ip[2048];
+	size_t il = ip4(ip, 17, 9, 0, u, udp(u, 1, 2, OPTIONS, strlen(OPTIONS)));
+	for (int i = 0; i < 400; i++) /* ~120 KB: most of it past the first page */
+		pcap_rec(&pb, ip, il, il);
+	char path[] = "/tmp/test-capture-XXXXXX";
+	int fd = mkstemp(path);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, pb.b.p, pb.b.len), (ssize_t)pb.b.len);
+	close(fd);
+	struct shrinker k = { .path = path };
+	struct sigaction before, now;
+	cr_assert_eq(sigaction(SIGBUS, NULL, &before), 0);
+	struct cap_sink sink = { .ctx = &k, .unit = shrink_on_unit, .note = shrink_on_note };
+	struct cap_decoder *d;
+	cr_assert_eq(cap_decoder_new(&d, &sink), 0);
+	char err[256];
+	int r = cap_read_file(d, path, err, sizeof err);
+	cap_decoder_finish(d);
+	cap_decoder_free(d);
+	unlink(path);
+	cr_assert_eq(r, 1, "a shrunk file is read as a truncated one: %d", r);
+	cr_assert(noted(&k.s, "shrank"), "%s", k.s.n_notes ? k.s.notes[0] : "(no note)");
+	xs_buf_reset(&pb.b);
+	cr_assert_lt(k.s.n_sip, 400);
+	/* SIGBUS is ours no longer: the handler before the read is back */
+	cr_assert_eq(sigaction(SIGBUS, NULL, &now), 0);
+	cr_assert(now.sa_sigaction == before.sa_sigaction);
 }

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: MIT */
+/* workq.h — a bounded FIFO of items handed to one worker thread, consumed in order. */
+#ifndef XS_CAPTURE_WORKQ_H
+#define XS_CAPTURE_WORKQ_H
+
+#include <stddef.h>
+
+/*
+ * One producer, one worker: fn(ctx, item) runs on the worker for every
+ * pushed item, in push order, and may give an item back (its return, NULL:
+ * none) for reap(ctx, item) to run on the producer's thread (memory the
+ * producer allocated is freed where it came from: no allocator lock is
+ * fought over). Items are handed over in batches (one lock each);
+ * cap_workq_push blocks while cap items wait
+ * (memory stays bounded); cap_workq_finish runs what is left, joins the
+ * worker, reaps what it gave back and frees the queue (NULL accepted). Returns 0, -ENOMEM, or the
+ * negated pthread_create error.
+ */
+struct cap_workq;
+typedef void *(*cap_workq_fn)(void *ctx, void *item);
+typedef void (*cap_workq_reap_fn)(void *ctx, void *item);
+int cap_workq_start(struct cap_workq **ret, size_t cap, cap_workq_fn fn, cap_workq_reap_fn reap,
+		    void *ctx);
+void cap_workq_push(struct cap_workq *q, void *item);
+/* items not yet taken by the worker, as the producer last saw (no lock) */
+size_t cap_workq_backlog(const struct cap_workq *q);
+void cap_workq_finish(struct cap_workq *q);
+
+#endif
