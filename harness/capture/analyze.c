@@ -30,6 +30,9 @@ struct device {
 /* An exchange still being built. */
 struct pend {
 	struct pend *hnext;          /* hash chain by Call-ID */
+	struct pend *anext;          /* hash chain by the phone's host (loopback: one) */
+	uint32_t ahash;
+	uint64_t seq;                /* creation order */
 	struct pend *prev, *next;    /* all open exchanges */
 	uint32_t hash;
 	struct xs_exchange *ex;
@@ -61,6 +64,7 @@ struct cap_analyzer {
 	struct cap_decoder *dec;     /* of the file being read */
 	const char *file;
 	struct pend *b[PEND_BUCKETS];
+	struct pend *ab[PEND_BUCKETS]; /* by the phone's host */
 	struct pend *open, *open_tail; /* oldest first */
 	size_t n_open;
 	struct device **devs;        /* owned, stable addresses */
@@ -433,6 +437,25 @@ static int fold_finish(struct cap_analyzer *a)
 	return r;
 }
 
+/* ---- hosts ---------------------------------------------------------- */
+
+static bool is_loopback(const char *a)
+{
+	return !strncmp(a, "127.", 4) || !strcmp(a, "::1") || !strncmp(a, "::ffff:127.", 11);
+}
+
+/* The phone's fetch comes from its address; on loopback the family may differ. */
+static bool same_host(const char *a, const char *b)
+{
+	return !strcmp(a, b) || (is_loopback(a) && is_loopback(b));
+}
+
+/* Hosts same_host() joins hash alike: every loopback address to one value. */
+static uint32_t host_hash(const char *addr)
+{
+	return is_loopback(addr) ? 0 : hash_span(xs_span_str(addr));
+}
+
 /* ---- pending exchanges ---------------------------------------------- */
 
 static void pend_unlink(struct cap_analyzer *a, struct pend *p)
@@ -442,6 +465,11 @@ static void pend_unlink(struct cap_analyzer *a, struct pend *p)
 		pp = &(*pp)->hnext;
 	if (*pp)
 		*pp = p->hnext;
+	pp = &a->ab[p->ahash & (PEND_BUCKETS - 1)];
+	while (*pp && *pp != p)
+		pp = &(*pp)->anext;
+	if (*pp)
+		*pp = p->anext;
 	if (p->prev)
 		p->prev->next = p->next;
 	else
@@ -601,6 +629,10 @@ static struct pend *pend_new(struct cap_analyzer *a, const struct sip_msg *m)
 	p->first_frame = m->frame;
 	p->hnext = a->b[p->hash & (PEND_BUCKETS - 1)];
 	a->b[p->hash & (PEND_BUCKETS - 1)] = p;
+	p->ahash = host_hash(p->phone.addr);
+	p->anext = a->ab[p->ahash & (PEND_BUCKETS - 1)];
+	a->ab[p->ahash & (PEND_BUCKETS - 1)] = p;
+	p->seq = a->next_id;
 	p->prev = a->open_tail;
 	if (a->open_tail)
 		a->open_tail->next = p;
@@ -717,17 +749,6 @@ static void place_response(struct cap_analyzer *a, struct sip_msg *m)
 
 /* ---- HTTP ----------------------------------------------------------- */
 
-static bool is_loopback(const char *a)
-{
-	return !strncmp(a, "127.", 4) || !strcmp(a, "::1") || !strncmp(a, "::ffff:127.", 11);
-}
-
-/* The phone's fetch comes from its address; on loopback the family may differ. */
-static bool same_host(const char *a, const char *b)
-{
-	return !strcmp(a, b) || (is_loopback(a) && is_loopback(b));
-}
-
 static void http_unit(struct cap_analyzer *a, const struct cap_unit *u)
 {
 	/*
@@ -739,13 +760,15 @@ static void http_unit(struct cap_analyzer *a, const struct cap_unit *u)
 	 */
 	struct pend *best = NULL;
 	int64_t best_from = 0;
-	for (struct pend *p = a->open; p; p = p->next) {
+	for (struct pend *p = a->ab[host_hash(u->src.addr) & (PEND_BUCKETS - 1)]; p; p = p->anext) {
 		const struct xs_exchange *ex = p->ex;
 		int64_t from = p->final_2xx ? p->final_ts
 			     : ex->i_final < 0 && ex->i_retry >= 0 ? ex->msgs[ex->i_retry]->ts_us
 								  : -1;
+		/* the latest push; of two as late, the one begun first */
 		if (from >= 0 && same_host(p->phone.addr, u->src.addr) && u->ts_us >= from &&
-		    u->ts_us - from <= a->o.fetch_window_us && (!best || from > best_from)) {
+		    u->ts_us - from <= a->o.fetch_window_us &&
+		    (!best || from > best_from || (from == best_from && p->seq < best->seq))) {
 			best = p;
 			best_from = from;
 		}

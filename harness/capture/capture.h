@@ -143,7 +143,7 @@ int cap_classify(const uint8_t *p, size_t len);
 #define CAP_KEEP_FAILED    100u
 #define CAP_EX_MAX_MSGS    16u
 #define CAP_EX_MAX_HTTP    8u
-#define CAP_MAX_PENDING    256u        /* exchanges open at once; the oldest is judged early */
+#define CAP_MAX_PENDING    1024u       /* exchanges open at once; the oldest is judged early */
 #define CAP_FETCH_LINGER_US 2000000LL  /* after the fetch: wait 2 s for retransmissions, a 2nd fetch */
 #define CAP_MAX_DEVICES    128u        /* devices told apart; the rest share one */
 #define CAP_EXCHANGE_IDLE_US 32000000LL /* no final answer after 64*T1: judged as is */

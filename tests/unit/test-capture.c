@@ -1209,6 +1209,32 @@ Test(capture, judging_on_a_second_thread_gives_the_same_result)
 	xs_result_free(r2);
 }
 
+/* More unanswered pushes at once (10 ms apart) than the analyzer keeps open. */
+static void a_flood_of_pushes(struct flow_ctx *fc)
+{
+	for (int i = 0; i < (int)CAP_MAX_PENDING + 50; i++)
+		sip_send(fc, true, "NOTIFY sip:100@127.0.0.2:5060 SIP/2.0\r\n"
+				   "Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-f%d\r\n"
+				   "From: <sip:ctl@127.0.0.1>;tag=f%d\r\nTo: <sip:100@127.0.0.2>\r\n"
+				   "Call-ID: flood-%d@test\r\nCSeq: 1 NOTIFY\r\nEvent: xml-service\r\n"
+				   "Content-Length: 0\r\n\r\n", i, i, i);
+}
+
+Test(capture, past_the_open_cap_the_oldest_is_judged_early_and_said)
+{
+	for (int threaded = 0; threaded < 2; threaded++) {
+		struct cap_analyzer_stats st;
+		struct xs_result *r = analyse_on(a_flood_of_pushes, NULL, &st, threaded);
+		cr_assert_eq(st.exchanges, CAP_MAX_PENDING + 50, "every push is judged");
+		size_t early = 0;
+		for (size_t i = 0; i < r->n_notes; i++)
+			if (strstr(r->notes[i].what, "judged early"))
+				early++;
+		cr_assert_eq(early, 50, "one note per exchange judged early: %zu", early);
+		xs_result_free(r);
+	}
+}
+
 /* ---- the file reader's fast path agrees with libpcap ------------------ */
 
 static int run_file(const struct xs_buf *b, struct seen *s)
