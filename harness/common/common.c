@@ -31,38 +31,6 @@ const char *xs_strerror(int err)
 	}
 }
 
-struct xs_span xs_span_str(const char *s)
-{
-	return s ? xs_span(s, strlen(s)) : XS_SPAN_NULL;
-}
-
-bool xs_span_eq(struct xs_span a, struct xs_span b)
-{
-	return a.len == b.len && (a.len == 0 || memcmp(a.p, b.p, a.len) == 0);
-}
-
-bool xs_span_eq_str(struct xs_span a, const char *s)
-{
-	return xs_span_eq(a, xs_span_str(s));
-}
-
-bool xs_span_caseeq_str(struct xs_span a, const char *s)
-{
-	size_t n = strlen(s);
-	if (a.len != n)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		uint8_t x = a.p[i], y = (uint8_t)s[i];
-		if (x >= 'A' && x <= 'Z')
-			x = (uint8_t)(x + 32);
-		if (y >= 'A' && y <= 'Z')
-			y = (uint8_t)(y + 32);
-		if (x != y)
-			return false;
-	}
-	return true;
-}
-
 static bool is_lws(uint8_t c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
+#include <string.h>
 
 /*
  * Errors: functions return 0 (or a count) on success and a negative errno on
@@ -32,10 +33,35 @@ static inline struct xs_span xs_span(const void *p, size_t len)
 {
 	return (struct xs_span){ (const uint8_t *)p, len };
 }
-struct xs_span xs_span_str(const char *s);             /* borrows s, length strlen(s) */
-bool xs_span_eq(struct xs_span a, struct xs_span b);     /* byte equality */
-bool xs_span_eq_str(struct xs_span a, const char *s);   /* equals the C string */
-bool xs_span_caseeq_str(struct xs_span a, const char *s); /* ASCII case-insensitive */
+/* Inline: the hot comparisons of every header lookup (a literal's length folds away). */
+static inline struct xs_span xs_span_str(const char *s) /* borrows s, length strlen(s) */
+{
+	return s ? xs_span(s, strlen(s)) : XS_SPAN_NULL;
+}
+static inline bool xs_span_eq(struct xs_span a, struct xs_span b) /* byte equality */
+{
+	return a.len == b.len && (a.len == 0 || memcmp(a.p, b.p, a.len) == 0);
+}
+static inline bool xs_span_eq_str(struct xs_span a, const char *s) /* equals the C string */
+{
+	return xs_span_eq(a, xs_span_str(s));
+}
+static inline bool xs_span_caseeq_str(struct xs_span a, const char *s) /* ASCII case-insensitive */
+{
+	size_t n = strlen(s);
+	if (a.len != n)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		uint8_t x = a.p[i], y = (uint8_t)s[i];
+		if (x >= 'A' && x <= 'Z')
+			x = (uint8_t)(x + 32);
+		if (y >= 'A' && y <= 'Z')
+			y = (uint8_t)(y + 32);
+		if (x != y)
+			return false;
+	}
+	return true;
+}
 struct xs_span xs_span_trim(struct xs_span s);          /* strip SP/HTAB/CR/LF both ends */
 /* Copy into a fresh NUL-terminated heap string (caller frees); NULL on ENOMEM. */
 char *xs_span_dup(struct xs_span s);
