@@ -133,11 +133,16 @@ int cap_classify(const uint8_t *p, size_t len);
  * Memory stays bounded whatever the input: at most CAP_MAX_PENDING
  * exchanges are open; at most CAP_KEEP_FULL judged exchanges are kept
  * whole, then CAP_KEEP_FAILED more whose findings hold a fail, warn or
- * error (libosip2's parse of their messages is freed once judged: the raw
- * bytes stay); every other judged exchange is folded into one summary
- * exchange ("e-folded", one finding per rule and verdict, the detail saying
- * how many exchanges) and freed. Messages past CAP_EX_MAX_MSGS in one
- * exchange are counted, not kept. Notes past CAP_MAX_NOTES are counted.
+ * error (libosip2 is asked only for its verdict on each response, for
+ * XS-SIP-01: its parse is never kept); every other judged exchange is folded
+ * into one summary exchange ("e-folded", one finding per rule and verdict,
+ * the detail saying how many exchanges) and freed. Messages past
+ * CAP_EX_MAX_MSGS in one exchange are counted, not kept. Notes past
+ * CAP_MAX_NOTES are counted.
+ *
+ * With opts.judge_thread, judging runs on a worker thread while the reading
+ * thread goes on (at most 512 exchanges wait for it); the result is the
+ * same, exchange for exchange and note for note, as judged inline.
  */
 #define CAP_KEEP_FULL      100u
 #define CAP_KEEP_FAILED    100u

@@ -58,18 +58,20 @@ static atomic_flag map_busy = ATOMIC_FLAG_INIT;
 static uint8_t *map_base;
 static size_t map_len;
 static volatile sig_atomic_t map_shrank;
+static size_t map_page; /* the page size, for the handler */
 static struct sigaction map_old_bus;
 
 /*
  * Frame the records in buf[0, len): decode each whole one; returns the bytes
  * used (a partial record stays for the next read), or -1 after a note when a
  * record is over PCAP_MAX_RECORD (the file cannot be followed further).
+ * Stops early once *stop is set (the mapped file shrank).
  */
 static long frame_records(struct cap_decoder *d, const struct pcap_hdr *h, const uint8_t *buf,
-			  size_t len, uint64_t *frame)
+			  size_t len, uint64_t *frame, const volatile sig_atomic_t *stop)
 {
 	struct xs_cur c = xs_cur_init(buf, len);
-	while (xs_cur_left(&c) >= 16 && !map_shrank) {
+	while (xs_cur_left(&c) >= 16 && !*stop) {
 		const uint8_t *rec0 = c.p;
 		uint32_t r[4] = { 0 }; /* seconds, fraction, caplen, wirelen */
 		for (int i = 0; i < 4; i++)
@@ -123,7 +125,8 @@ static int read_classic(struct cap_decoder *d, int fd, const struct pcap_hdr *h)
 			break;
 		}
 		have += (size_t)n;
-		long used = frame_records(d, h, buf, have, &frame);
+		static const volatile sig_atomic_t never = 0;
+		long used = frame_records(d, h, buf, have, &frame, &never);
 		if (used < 0) {
 			ret = 1;
 			break;
@@ -147,8 +150,8 @@ static void on_sigbus(int sig, siginfo_t *si, void *uc)
 {
 	uint8_t *a = si->si_addr;
 	if (map_base && a >= map_base && a < map_base + map_len) {
-		uintptr_t page = (uintptr_t)a & ~((uintptr_t)sysconf(_SC_PAGESIZE) - 1);
-		if (mmap((void *)page, (size_t)sysconf(_SC_PAGESIZE), PROT_READ,
+		uintptr_t page = (uintptr_t)a & ~((uintptr_t)map_page - 1);
+		if (mmap((void *)page, map_page, PROT_READ,
 			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != MAP_FAILED) {
 			map_shrank = 1;
 			return;
@@ -231,6 +234,7 @@ static int read_mapped(struct cap_decoder *d, int fd, const struct pcap_hdr *h, 
 		return 0;
 	}
 	madvise(m, (size_t)size, MADV_SEQUENTIAL);
+	map_page = (size_t)sysconf(_SC_PAGESIZE);
 	map_base = m;
 	map_len = (size_t)size;
 	map_shrank = 0;
@@ -238,7 +242,7 @@ static int read_mapped(struct cap_decoder *d, int fd, const struct pcap_hdr *h, 
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGBUS, &sa, &map_old_bus);
 
-	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	size_t page = map_page;
 	size_t pos = 24, released = 0;
 	uint64_t frame = 0;
 	*ret = 0;
@@ -256,9 +260,9 @@ static int read_mapped(struct cap_decoder *d, int fd, const struct pcap_hdr *h, 
 			}
 		}
 		size_t end = (size_t)size - pos > MAP_WINDOW ? pos + MAP_WINDOW : (size_t)size;
-		long used = frame_records(d, h, m + pos, end - pos, &frame);
+		long used = frame_records(d, h, m + pos, end - pos, &frame, &map_shrank);
 		if (!used && end < (size_t)size) /* a record past the window: frame it with the rest */
-			used = frame_records(d, h, m + pos, (size_t)size - pos, &frame);
+			used = frame_records(d, h, m + pos, (size_t)size - pos, &frame, &map_shrank);
 		if (used < 0)
 			*ret = 1; /* a record over the cap, noted */
 		if (used <= 0)
@@ -286,6 +290,7 @@ static int read_mapped(struct cap_decoder *d, int fd, const struct pcap_hdr *h, 
 	sigaction(SIGBUS, &map_old_bus, NULL);
 	map_base = NULL;
 	map_len = 0;
+	map_shrank = 0;
 	munmap(m, (size_t)size);
 	atomic_flag_clear(&map_busy);
 	return 1;

@@ -84,11 +84,19 @@ static char *vformat(const char *fmt, va_list ap)
 }
 
 /* Grow an array of elements of size `sz` so that it holds n + 1; -ENOMEM. */
+/*
+ * Room for element n of an array only ever grown here from empty: capacity
+ * 4, then doubling, implied by n (a reallocation at n = 0, 4, 8, 16 ...
+ * instead of at every element).
+ */
 static int grow(void **arr, size_t n, size_t sz)
 {
-	if (n >= SIZE_MAX / sz - 1)
+	if (n && (n < 4 || (n & (n - 1))))
+		return 0; /* fits: the capacity is the power of two above n */
+	size_t cap = n ? 2 * n : 4;
+	if (cap >= SIZE_MAX / sz)
 		return -ENOMEM;
-	void *p = realloc(*arr, (n + 1) * sz);
+	void *p = realloc(*arr, cap * sz);
 	if (!p)
 		return -ENOMEM;
 	*arr = p;
