@@ -461,23 +461,23 @@ int sip_msg_parse(struct sip_msg **ret, const uint8_t *buf, size_t len)
 	if (!len)
 		return -EBADMSG;
 
-	struct sip_msg_priv *pm = calloc(1, sizeof *pm);
-	if (!pm)
-		return -ENOMEM;
-	struct sip_msg *m = &pm->pub;
-	pm->osip_ok = -1;
-	int r = -ENOMEM;
-	m->raw = malloc(len + 1);
 	/* a header table sized to the message: at most one entry per line (and one
 	 * more than the cap, so that going over it is still told as -E2BIG) */
 	size_t lines = 1;
 	for (const uint8_t *p = buf, *end = buf + len;
 	     lines <= SIP_MAX_HEADERS && (p = memchr(p, '\n', (size_t)(end - p))); p++)
 		lines++;
+	/* one allocation: the message, its header table, then the raw bytes */
+	struct sip_msg_priv *pm = malloc(sizeof *pm + lines * sizeof *pm->hdrs + len + 1);
+	if (!pm)
+		return -ENOMEM;
+	memset(pm, 0, sizeof *pm);
+	struct sip_msg *m = &pm->pub;
+	pm->osip_ok = -1;
 	pm->cap_hdrs = lines;
-	pm->hdrs = malloc(lines * sizeof *pm->hdrs);
-	if (!m->raw || !pm->hdrs)
-		goto fail;
+	pm->hdrs = (struct sip_hdr *)(pm + 1);
+	m->raw = (uint8_t *)(pm->hdrs + lines);
+	int r;
 	memcpy(m->raw, buf, len);
 	m->raw[len] = '\0';
 	m->raw_len = len;
@@ -542,10 +542,8 @@ struct sip_msg *sip_msg_free(struct sip_msg *m)
 	struct sip_msg_priv *pm = (struct sip_msg_priv *)m;
 	if (m->osip)
 		osip_message_free(m->osip);
-	free(m->raw);
-	free(pm->hdrs);
 	free(pm->unfolded);
-	free(pm);
+	free(pm); /* with the header table and the raw bytes */
 	return NULL;
 }
 
