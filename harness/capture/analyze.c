@@ -128,7 +128,8 @@ static bool lower_eq(const uint8_t *p, size_t n, const char *s)
  * What the analyzer needs from every SIP message before deciding to parse it
  * fully: the first bytes of the start line, Call-ID, CSeq method, Event and
  * whether a Digest Authorization rides along. Header names per RFC 3261 §7.3.3
- * compact forms (i: Call-ID, o: Event).
+ * compact forms (i: Call-ID, o: Event). A response's scan ends once its
+ * Call-ID and CSeq are found (the first of each).
  */
 struct quick {
 	bool request;
@@ -152,6 +153,7 @@ static void quick_scan(const uint8_t *p, size_t len, struct quick *q)
 		const uint8_t *sp = memchr(line.p, ' ', line.len);
 		q->method = xs_span(line.p, sp ? (size_t)(sp - line.p) : 0);
 	}
+	bool have_cseq = false;
 	while (xs_cur_line(&c, &line) == 0 && line.len) {
 		const uint8_t *colon = memchr(line.p, ':', line.len);
 		if (!colon)
@@ -163,6 +165,8 @@ static void quick_scan(const uint8_t *p, size_t len, struct quick *q)
 							(size_t)(colon - line.p - nlen)));
 		if (lower_eq(line.p, nlen, "call-id") || lower_eq(line.p, nlen, "i")) {
 			q->call_id = v;
+			if (!q->request && have_cseq)
+				return; /* a response needs nothing more */
 		} else if (lower_eq(line.p, nlen, "cseq")) {
 			if (!q->request) {
 				const uint8_t *sp = memchr(v.p, ' ', v.len);
@@ -171,6 +175,9 @@ static void quick_scan(const uint8_t *p, size_t len, struct quick *q)
 						xs_span(sp, v.len - (size_t)(sp - v.p)));
 					q->notify = xs_span_eq_str(m, "NOTIFY");
 				}
+				if (q->call_id.p)
+					return;
+				have_cseq = true;
 			}
 		} else if (lower_eq(line.p, nlen, "event") || lower_eq(line.p, nlen, "o")) {
 			size_t n = 0;
