@@ -69,16 +69,19 @@ void xs_endpoint_format(const struct xs_endpoint *e, char *out, size_t size)
 }
 
 /* Compact header forms (RFC 3261 §7.3.3, RFC 3265 §7.2 for Event/Allow-Events, RFC 3515). */
+#define CF(name, c) { name, sizeof name - 1, c }
 static const struct {
 	const char *name;
+	size_t len;
 	char compact;
 } compact_forms[] = {
-	{ "Call-ID", 'i' },        { "From", 'f' },           { "To", 't' },
-	{ "Via", 'v' },            { "Content-Length", 'l' }, { "Content-Type", 'c' },
-	{ "Content-Encoding", 'e' }, { "Event", 'o' },        { "Allow-Events", 'u' },
-	{ "Supported", 'k' },      { "Contact", 'm' },        { "Subject", 's' },
-	{ "Refer-To", 'r' },       { "Referred-By", 'b' },    { "Session-Expires", 'x' },
+	CF("Call-ID", 'i'),          CF("From", 'f'),           CF("To", 't'),
+	CF("Via", 'v'),              CF("Content-Length", 'l'), CF("Content-Type", 'c'),
+	CF("Content-Encoding", 'e'), CF("Event", 'o'),          CF("Allow-Events", 'u'),
+	CF("Supported", 'k'),        CF("Contact", 'm'),        CF("Subject", 's'),
+	CF("Refer-To", 'r'),         CF("Referred-By", 'b'),    CF("Session-Expires", 'x'),
 };
+#undef CF
 
 static char lower(uint8_t c)
 {
@@ -91,18 +94,28 @@ static char lower(uint8_t c)
  * once per lookup, not once per header line (the analyzer's hot path).
  */
 struct hname {
-	const char *want, *full; /* full: NULL when want has no compact form */
+	struct xs_span want, full; /* full: empty when want has no compact form */
 	char compact;
 };
 
+/* Equal, ignoring ASCII case, lengths known equal. */
+static bool caseeq_n(const uint8_t *a, const uint8_t *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (lower(a[i]) != lower(b[i]))
+			return false;
+	return true;
+}
+
 static struct hname hname_of(const char *want)
 {
-	struct hname h = { want, NULL, 0 };
+	struct hname h = { xs_span_str(want), XS_SPAN_NULL, 0 };
 	for (size_t i = 0; i < XS_ARRAY_SIZE(compact_forms); i++) {
 		char c = compact_forms[i].compact;
-		if ((want[0] && !want[1] && lower((uint8_t)want[0]) == c) ||
-		    !strcasecmp(compact_forms[i].name, want)) {
-			h.full = compact_forms[i].name;
+		struct xs_span full = xs_span(compact_forms[i].name, compact_forms[i].len);
+		if ((h.want.len == 1 && lower(h.want.p[0]) == c) ||
+		    (h.want.len == full.len && caseeq_n(full.p, h.want.p, full.len))) {
+			h.full = full;
 			h.compact = c;
 			break;
 		}
@@ -113,10 +126,10 @@ static struct hname hname_of(const char *want)
 /* Does header name n (from the wire) designate h (full name or compact letter)? */
 static bool name_matches(struct xs_span n, const struct hname *h)
 {
-	if (xs_span_caseeq_str(n, h->want))
+	if (n.len == h->want.len && caseeq_n(n.p, h->want.p, n.len))
 		return true;
-	return h->full && ((n.len == 1 && lower(n.p[0]) == h->compact) ||
-			   xs_span_caseeq_str(n, h->full));
+	return h->full.len && ((n.len == 1 && lower(n.p[0]) == h->compact) ||
+			       (n.len == h->full.len && caseeq_n(n.p, h->full.p, n.len)));
 }
 
 /* RFC 3261 §25.1 token characters. */
