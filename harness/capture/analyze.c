@@ -12,6 +12,7 @@
 #include <string.h>
 
 #define PEND_BUCKETS 4096u  /* power of two */
+#define DEV_BUCKETS 256u    /* power of two, over CAP_MAX_DEVICES */
 #define CHECK_EVERY_US 1000000LL
 
 /* Events whose NOTIFY a phone challenges (reference/cisco-xml-service.md). */
@@ -21,6 +22,7 @@ static const char *const watched_events[] = {
 };
 
 struct device {
+	struct device *hnext;   /* hash chain by address */
 	struct xs_endpoint ep;  /* the phone's SIP address */
 	int idx;                /* in the result, -1 until added */
 	struct rules_ctx *rc;
@@ -69,6 +71,7 @@ struct cap_analyzer {
 	size_t n_open;
 	struct device **devs;        /* owned, stable addresses */
 	size_t n_devs;
+	struct device *db[DEV_BUCKETS]; /* by address and port */
 	struct device *other;        /* shared past CAP_MAX_DEVICES */
 	int64_t now, next_check;
 	uint64_t next_id;
@@ -216,13 +219,25 @@ static struct device *device_add(struct cap_analyzer *a, const struct xs_endpoin
 }
 
 /* The device at ep; past CAP_MAX_DEVICES every new address shares one "other" device. */
+static uint32_t endpoint_hash(const struct xs_endpoint *ep)
+{
+	return (hash_span(xs_span_str(ep->addr)) ^ ep->port) * 16777619u;
+}
+
 static struct device *device_for(struct cap_analyzer *a, const struct xs_endpoint *ep)
 {
-	for (size_t i = 0; i < a->n_devs; i++)
-		if (a->devs[i]->ep.port == ep->port && !strcmp(a->devs[i]->ep.addr, ep->addr))
-			return a->devs[i];
-	if (a->n_devs < CAP_MAX_DEVICES)
-		return device_add(a, ep);
+	struct device **b = &a->db[endpoint_hash(ep) & (DEV_BUCKETS - 1)];
+	for (struct device *d = *b; d; d = d->hnext)
+		if (d->ep.port == ep->port && !strcmp(d->ep.addr, ep->addr))
+			return d;
+	if (a->n_devs < CAP_MAX_DEVICES) {
+		struct device *d = device_add(a, ep);
+		if (d) {
+			d->hnext = *b;
+			*b = d;
+		}
+		return d;
+	}
 	if (!a->other) {
 		struct xs_endpoint any = { .addr = "(other devices)" };
 		a->other = device_add(a, &any);
