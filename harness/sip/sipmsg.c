@@ -137,7 +137,13 @@ static bool is_token_char(uint8_t c)
 {
 	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
 		return true;
-	return c && strchr("-.!%*_+`'~", c) != NULL;
+	switch (c) {
+	case '-': case '.': case '!': case '%': case '*': case '_': case '+': case '`':
+	case '\'': case '~':
+		return true;
+	default:
+		return false;
+	}
 }
 
 static bool is_token(struct xs_span s)
