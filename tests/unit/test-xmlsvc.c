@@ -85,6 +85,33 @@ Test(xmlsvc, classify_and_validate_table)
 	}
 }
 
+/* Checks repeat on a thread (one body pushed to many phones) and are cached: the
+ * table, checked three times over in turn, gives the same reports each time, and
+ * a body differing in one byte from a cached one gets its own. */
+Test(xmlsvc, repeated_checks_give_the_same_reports)
+{
+	const size_t n = sizeof cases / sizeof cases[0];
+	for (int round = 0; round < 3; round++)
+		for (size_t i = 0; i < n; i++) {
+			size_t k = round == 1 ? n - 1 - i : i; /* back and forth through the cache */
+			struct xmlsvc_report r;
+			const char *b = cases[k].body;
+			cr_assert_eq(xmlsvc_check((const uint8_t *)b, strlen(b), &r), 0);
+			cr_assert_eq(r.kind, cases[k].kind, "round %d case %zu", round, k);
+			cr_assert_eq(r.problems, cases[k].problems, "round %d case %zu", round, k);
+		}
+	const char *good = "http://127.0.0.1:8080/x.xml", *bad = "http://127.0.0.1:8080/x.xml\n";
+	struct xmlsvc_report r;
+	for (int i = 0; i < 2; i++) {
+		cr_assert_eq(xmlsvc_check((const uint8_t *)good, strlen(good), &r), 0);
+		cr_assert_eq(r.problems, 0);
+		cr_assert_eq(xmlsvc_check((const uint8_t *)bad, strlen(bad), &r), 0);
+		cr_assert(xmlsvc_has(&r, XMLSVC_P_TRAILING_NEWLINE));
+		cr_assert_eq(xmlsvc_check((const uint8_t *)bad, strlen(good), &r), 0, "a prefix");
+		cr_assert_eq(r.problems, 0);
+	}
+}
+
 Test(xmlsvc, url_kept_without_crlf)
 {
 	struct xmlsvc_report r;
