@@ -83,8 +83,10 @@ struct cap_analyzer {
 	/*
 	 * With opts.judge_thread, exchanges are judged on a worker thread, in the
 	 * order they complete, as inline. The worker alone touches what follows,
-	 * the devices' rule contexts, the result's exchanges and the folds; the
-	 * reading thread everything else.
+	 * the devices' rule contexts, the result's exchanges, the folds, the kept
+	 * counts and st.exchanges / st.folded; the reading thread everything else
+	 * (the devices, the result's devices and notes, the other counts). A pend
+	 * is the reader's until pushed, the worker's until given back.
 	 */
 	struct cap_workq *wq;
 	uint64_t judge_oom;          /* exchanges whose judging ran out of memory */

@@ -641,7 +641,40 @@ static int cred_check(struct scan *s, const struct item *it, struct digest_crede
 	return 0;
 }
 
+/*
+ * The last header parsed well on this thread, and its parse: a judge reads the
+ * same Authorization twice in a row (the analyzer's intent, then the rules).
+ * Compared byte for byte, so a hit is exact.
+ */
+#define CRED_MEMO_MAX 1024u
+static _Thread_local struct {
+	size_t len;      /* 0: empty */
+	uint8_t in[CRED_MEMO_MAX];
+	struct digest_credentials out;
+} cred_memo;
+
+static int credentials_parse(const uint8_t *buf, size_t len, struct digest_credentials *out,
+			     struct digest_error *err);
+
 int digest_credentials_parse(const uint8_t *buf, size_t len, struct digest_credentials *out,
+			     struct digest_error *err)
+{
+	if (buf && out && len && len == cred_memo.len && !memcmp(buf, cred_memo.in, len)) {
+		if (err)
+			memset(err, 0, sizeof *err);
+		*out = cred_memo.out;
+		return 0;
+	}
+	int r = credentials_parse(buf, len, out, err);
+	if (r == 0 && len && len <= CRED_MEMO_MAX) {
+		memcpy(cred_memo.in, buf, len);
+		cred_memo.len = len;
+		cred_memo.out = *out;
+	}
+	return r;
+}
+
+static int credentials_parse(const uint8_t *buf, size_t len, struct digest_credentials *out,
 			     struct digest_error *err)
 {
 	struct digest_error dummy;

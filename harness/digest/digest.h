@@ -117,7 +117,12 @@ int digest_challenge_parse(const uint8_t *buf, size_t len, struct digest_challen
  */
 int digest_challenge_pick(const struct digest_challenge *c, size_t n);
 
-/* Parse one Authorization value ("Digest username=..."). 0 or -EBADMSG + *err. */
+/*
+ * Parse one Authorization value ("Digest username=..."). 0 or -EBADMSG + *err.
+ * The last value parsed well on each thread is remembered with its parse: the
+ * same bytes again (an exchange judged reads its retry's header twice) are
+ * not parsed again.
+ */
 int digest_credentials_parse(const uint8_t *buf, size_t len, struct digest_credentials *out,
 			     struct digest_error *err);
 

@@ -289,6 +289,31 @@ Test(digest, parse_rfc2617_credentials)
 	cr_assert_eq(digest_verify(&c, "GET", XS_SPAN_NULL, &ex, &res), -EINVAL);
 }
 
+/* A header parsed again is remembered (the analyzer's intent, then the rules): the
+ * same answers, and a different header of the same length, or a bad one in
+ * between, gets its own. */
+Test(digest, credentials_parsed_again_give_the_same)
+{
+	char other[sizeof rfc2617_auth];
+	memcpy(other, rfc2617_auth, sizeof other);
+	char *u = strstr(other, "Mufasa");
+	cr_assert_not_null(u);
+	memcpy(u, "Simba!", 6);
+	struct digest_credentials a, b;
+	struct digest_error e;
+	for (int i = 0; i < 2; i++) {
+		cr_assert_eq(parse_cred(rfc2617_auth, &a, &e), 0);
+		cr_assert_eq(parse_cred(rfc2617_auth, &b, &e), 0);
+		cr_assert_eq(e.code, DIGEST_PERR_NONE);
+		cr_assert_eq(memcmp(&a, &b, sizeof a), 0);
+		cr_assert_str_eq(b.username, "Mufasa");
+		cr_assert_eq(parse_cred(other, &b, &e), 0);
+		cr_assert_str_eq(b.username, "Simba!", "same length, not the same header");
+		cr_assert_eq(parse_cred("Digest username=", &b, &e), -EBADMSG);
+		cr_assert_neq(e.code, DIGEST_PERR_NONE);
+	}
+}
+
 Test(digest, verify_names_the_failing_check)
 {
 	struct digest_credentials c;
