@@ -340,7 +340,7 @@ static int check_xml(const uint8_t *buf, size_t len, struct xmlsvc_report *r)
  * retry, so most checks repeat one before them byte for byte. The check is a
  * function of the bytes alone, so a hit is exact (compared whole, not by hash).
  */
-#define CHECK_CACHE 4u
+#define CHECK_CACHE 16u
 
 struct check_cache {
 	struct {

@@ -75,7 +75,7 @@ enum xmlsvc_kind xmlsvc_classify(const uint8_t *buf, size_t len);
  * 0-2 when given. XML is parsed by libxml2 with no network, no DTD loading and
  * no entity expansion; a DOCTYPE is itself a problem. A failed check is a
  * problem in *out, not an error: returns 0 with *out filled, -E2BIG over
- * XMLSVC_MAX_BODY, -ENOMEM, -EINVAL on misuse. Thread-safe. The last few
+ * XMLSVC_MAX_BODY, -ENOMEM, -EINVAL on misuse. Thread-safe. The last 16
  * bodies checked on each thread are kept with their reports: a body repeated
  * byte for byte (one push to many phones, a push and its retry) is not parsed
  * again.
