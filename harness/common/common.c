@@ -109,16 +109,26 @@ int xs_buf_puts(struct xs_buf *b, const char *s)
 
 int xs_buf_vprintf(struct xs_buf *b, const char *fmt, va_list ap)
 {
-	va_list ap2;
-	va_copy(ap2, ap);
-	int n = vsnprintf(NULL, 0, fmt, ap2);
-	va_end(ap2);
-	if (n < 0)
-		return -EINVAL;
-	int r = buf_reserve(b, (size_t)n);
+	/* formatted once into the room there is; a second time only when it did not fit */
+	int r = buf_reserve(b, 0);
 	if (r < 0)
 		return r;
-	vsnprintf((char *)b->p + b->len, (size_t)n + 1, fmt, ap);
+	size_t room = b->cap - b->len;
+	va_list ap2;
+	va_copy(ap2, ap);
+	int n = vsnprintf((char *)b->p + b->len, room, fmt, ap2);
+	va_end(ap2);
+	if (n < 0) {
+		b->p[b->len] = '\0';
+		return -EINVAL;
+	}
+	if ((size_t)n >= room) {
+		if ((r = buf_reserve(b, (size_t)n)) < 0) {
+			b->p[b->len] = '\0';
+			return r;
+		}
+		vsnprintf((char *)b->p + b->len, (size_t)n + 1, fmt, ap);
+	}
 	b->len += (size_t)n;
 	return 0;
 }
