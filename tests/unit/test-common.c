@@ -5,6 +5,7 @@
 #include "harness/common/cursor.h"
 #include "harness/common/xs.h"
 
+#include <stdio.h>
 #include <string.h>
 
 Test(common, cursor_stops_at_end)
@@ -37,6 +38,26 @@ Test(common, buffer_grows_and_formats)
 	for (int i = 0; i < 1000; i++)
 		cr_assert_eq(xs_buf_printf(&b, "%d,", i), 0);
 	cr_assert(strncmp(xs_buf_cstr(&b), "0,1,2,", 6) == 0);
+	/* whatever fits the room left and whatever does not: the same text */
+	struct xs_buf e = { 0 };
+	for (int i = 0; i < 1000; i++) {
+		char want[64];
+		snprintf(want, sizeof want, "%d,", i);
+		cr_assert_eq(xs_buf_append(&e, want, strlen(want)), 0);
+	}
+	cr_assert_eq(b.len, e.len);
+	cr_assert_eq(memcmp(b.p, e.p, b.len), 0);
+	xs_buf_reset(&e);
+	char big[300];
+	memset(big, 'x', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	struct xs_buf g = { 0 };
+	cr_assert_eq(xs_buf_printf(&g, "a%sb", big), 0); /* past the first 64 bytes */
+	cr_assert_eq(g.len, sizeof big + 1);
+	cr_assert_eq(g.p[0], 'a');
+	cr_assert_eq(g.p[g.len - 1], 'b');
+	cr_assert_eq(g.p[g.len], '\0');
+	xs_buf_reset(&g);
 	size_t len;
 	char *s = xs_buf_steal(&b, &len);
 	cr_assert_eq(strlen(s), len);
