@@ -7,14 +7,16 @@
 
 /*
  * One producer, one worker: fn(ctx, item) runs on the worker for every
- * pushed item, in push order, and may give an item back (its return, NULL:
- * none) for reap(ctx, item) to run on the producer's thread (memory the
- * producer allocated is freed where it came from: no allocator lock is
- * fought over). Items are handed over in batches (one lock each);
- * cap_workq_push blocks while cap items wait
- * (memory stays bounded); cap_workq_finish runs what is left, joins the
- * worker, reaps what it gave back and frees the queue (NULL accepted). Returns 0, -ENOMEM, or the
- * negated pthread_create error.
+ * pushed item, in push order, and may give an item back (its return; NULL:
+ * none) for reap(ctx, item) to run on the producer's thread, so that memory
+ * the producer allocated is freed where it came from (no allocator lock is
+ * fought over). Items are handed over in batches, one lock each; the reaping
+ * happens as the producer hands over the next batch.
+ *
+ * cap_workq_start returns 0, -ENOMEM, or the negated pthread_create error.
+ * cap_workq_push blocks while cap items wait (memory stays bounded).
+ * cap_workq_finish hands over what is staged, lets the worker run it all,
+ * joins it, reaps what it gave back and frees the queue (NULL accepted).
  */
 struct cap_workq;
 typedef void *(*cap_workq_fn)(void *ctx, void *item);

@@ -2,9 +2,11 @@
 /* test-capture.c — the capture decoder over pcaps built in memory: link types, VLANs, IPv6, fragments, TCP, bad input. */
 #include "harness/capture/capture.h"
 #include "harness/capture/pcapw.h"
+#include "harness/capture/workq.h"
 
 #include <criterion/criterion.h>
 #include <pcap/pcap.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -1233,6 +1235,51 @@ Test(capture, past_the_open_cap_the_oldest_is_judged_early_and_said)
 		cr_assert_eq(early, 50, "one note per exchange judged early: %zu", early);
 		xs_result_free(r);
 	}
+}
+
+/* ---- the work queue --------------------------------------------------- */
+
+struct wq_seen {
+	size_t n_run, n_reaped;
+	bool in_order;
+	pthread_t producer;
+	bool reaped_elsewhere;
+};
+
+static void *wq_run(void *ctx, void *item)
+{
+	struct wq_seen *w = ctx;
+	if ((size_t)(uintptr_t)item != w->n_run + 1)
+		w->in_order = false;
+	w->n_run++;
+	return (size_t)(uintptr_t)item % 3 ? item : NULL; /* two in three given back */
+}
+
+static void wq_reap(void *ctx, void *item)
+{
+	struct wq_seen *w = ctx;
+	(void)item;
+	if (!pthread_equal(pthread_self(), w->producer))
+		w->reaped_elsewhere = true;
+	w->n_reaped++;
+}
+
+Test(capture, work_queue_runs_in_order_and_gives_back)
+{
+	for (size_t cap = 1; cap <= 512; cap *= 8) { /* a ring smaller and larger than a batch */
+		struct wq_seen w = { .in_order = true, .producer = pthread_self() };
+		struct cap_workq *q;
+		cr_assert_eq(cap_workq_start(&q, cap, wq_run, wq_reap, &w), 0);
+		const size_t n = 10000;
+		for (size_t i = 1; i <= n; i++)
+			cap_workq_push(q, (void *)(uintptr_t)i);
+		cap_workq_finish(q);
+		cr_assert_eq(w.n_run, n, "cap %zu", cap);
+		cr_assert(w.in_order, "cap %zu", cap);
+		cr_assert_eq(w.n_reaped, n - n / 3, "cap %zu: %zu reaped", cap, w.n_reaped);
+		cr_assert(!w.reaped_elsewhere, "reaped on the producer's thread");
+	}
+	cap_workq_finish(NULL);
 }
 
 /* ---- the file reader's fast path agrees with libpcap ------------------ */
