@@ -113,10 +113,7 @@ static void note(struct cap_analyzer *a, uint64_t frame, const char *fmt, ...)
 
 static uint32_t hash_span(struct xs_span s)
 {
-	uint32_t h = 2166136261u;
-	for (size_t i = 0; i < s.len; i++)
-		h = (h ^ s.p[i]) * 16777619u;
-	return h;
+	return xs_fnv32(XS_FNV32_INIT, s.p, s.len);
 }
 
 static bool span_eq_cstr(struct xs_span s, const char *c)

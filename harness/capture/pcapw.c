@@ -266,10 +266,7 @@ static struct pcapw_flow *flow_get(struct pcapw *w, const uint8_t key[36], bool 
 	}
 	memcpy(f->key, key, 36);
 	/* a fixed, key-derived initial sequence number keeps output deterministic */
-	uint32_t h = 2166136261u;
-	for (size_t i = 0; i < 36; i++)
-		h = (h ^ key[i]) * 16777619u;
-	f->next_seq = h;
+	f->next_seq = xs_fnv32(XS_FNV32_INIT, key, 36);
 	f->used = ++w->tick;
 	return f;
 }

@@ -242,24 +242,25 @@ static int read_mapped(struct cap_decoder *d, int fd, const struct pcap_hdr *h, 
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGBUS, &sa, &map_old_bus);
 
-	size_t page = map_page;
 	size_t pos = 24, released = 0;
 	uint64_t frame = 0;
 	*ret = 0;
 	struct mapper mp = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER, .m = m };
 	bool mapping = pthread_create(&mp.th, NULL, map_ahead, &mp) == 0;
 	while (pos < (size_t)size && !map_shrank) {
-		if (mapping) { /* the next window mapped, the framed ones released, meanwhile */
-			size_t ahead = (size_t)size - pos > 2 * MAP_WINDOW ? pos + 2 * MAP_WINDOW : (size_t)size;
-			size_t behind = mapper_want(&mp, ahead / page * page, pos / page * page);
-			/* the mapper gets no CPU: release here, RSS stays bounded */
-			released = XS_MAX(released, behind);
-			if (pos / page * page > released + 2 * MAP_WINDOW) {
-				madvise(m + released, pos / page * page - released, MADV_DONTNEED);
-				released = pos / page * page;
-			}
+		/* what is framed is released: by the mapper, which also maps the next
+		 * windows meanwhile; here when there is none, or when it falls behind
+		 * (it gets no CPU), so that RSS stays bounded whatever the scheduling */
+		size_t done = pos / map_page * map_page;
+		if (mapping) {
+			size_t ahead = XS_MIN((size_t)size, pos + 2 * MAP_WINDOW) / map_page * map_page;
+			released = XS_MAX(released, mapper_want(&mp, ahead, done));
 		}
-		size_t end = (size_t)size - pos > MAP_WINDOW ? pos + MAP_WINDOW : (size_t)size;
+		if (done > released + (mapping ? 2 * MAP_WINDOW : 0)) {
+			madvise(m + released, done - released, MADV_DONTNEED);
+			released = done;
+		}
+		size_t end = XS_MIN((size_t)size, pos + MAP_WINDOW);
 		long used = frame_records(d, h, m + pos, end - pos, &frame, &map_shrank);
 		if (!used && end < (size_t)size) /* a record past the window: frame it with the rest */
 			used = frame_records(d, h, m + pos, (size_t)size - pos, &frame, &map_shrank);
@@ -268,11 +269,6 @@ static int read_mapped(struct cap_decoder *d, int fd, const struct pcap_hdr *h, 
 		if (used <= 0)
 			break; /* that, or a partial record at the end */
 		pos += (size_t)used;
-		size_t done = pos / page * page;
-		if (!mapping && done > released) {
-			madvise(m + released, done - released, MADV_DONTNEED);
-			released = done;
-		}
 	}
 	if (mapping) {
 		pthread_mutex_lock(&mp.mu);

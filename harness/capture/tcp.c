@@ -52,11 +52,8 @@ static size_t addr_len(const struct cap_addr *a)
 
 static uint32_t flow_hash(const struct cap_flow *f)
 {
-	uint32_t h = 2166136261u;
-	const uint8_t *parts[2] = { f->src.a, f->dst.a };
-	for (int k = 0; k < 2; k++)
-		for (size_t i = 0; i < addr_len(&f->src); i++)
-			h = (h ^ parts[k][i]) * 16777619u;
+	uint32_t h = xs_fnv32(XS_FNV32_INIT, f->src.a, addr_len(&f->src));
+	h = xs_fnv32(h, f->dst.a, addr_len(&f->src));
 	h = (h ^ f->sport) * 16777619u;
 	h = (h ^ f->dport) * 16777619u;
 	return h;

@@ -33,6 +33,22 @@ static inline struct xs_span xs_span(const void *p, size_t len)
 {
 	return (struct xs_span){ (const uint8_t *)p, len };
 }
+/* FNV-1a over n bytes, going on from h (XS_FNV32_INIT / XS_FNV64_INIT to start): the hash tables' hash. */
+#define XS_FNV32_INIT 2166136261u
+#define XS_FNV64_INIT 1469598103934665603ull
+static inline uint32_t xs_fnv32(uint32_t h, const void *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ ((const uint8_t *)p)[i]) * 16777619u;
+	return h;
+}
+static inline uint64_t xs_fnv64(uint64_t h, const void *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ ((const uint8_t *)p)[i]) * 1099511628211ull;
+	return h;
+}
+
 /* Inline: the hot comparisons of every header lookup (a literal's length folds away). */
 static inline struct xs_span xs_span_str(const char *s) /* borrows s, length strlen(s) */
 {
@@ -46,13 +62,12 @@ static inline bool xs_span_eq_str(struct xs_span a, const char *s) /* equals the
 {
 	return xs_span_eq(a, xs_span_str(s));
 }
-static inline bool xs_span_caseeq_str(struct xs_span a, const char *s) /* ASCII case-insensitive */
+static inline bool xs_span_caseeq(struct xs_span a, struct xs_span b) /* ASCII case-insensitive */
 {
-	size_t n = strlen(s);
-	if (a.len != n)
+	if (a.len != b.len)
 		return false;
-	for (size_t i = 0; i < n; i++) {
-		uint8_t x = a.p[i], y = (uint8_t)s[i];
+	for (size_t i = 0; i < a.len; i++) {
+		uint8_t x = a.p[i], y = b.p[i];
 		if (x >= 'A' && x <= 'Z')
 			x = (uint8_t)(x + 32);
 		if (y >= 'A' && y <= 'Z')
@@ -61,6 +76,10 @@ static inline bool xs_span_caseeq_str(struct xs_span a, const char *s) /* ASCII 
 			return false;
 	}
 	return true;
+}
+static inline bool xs_span_caseeq_str(struct xs_span a, const char *s) /* ASCII case-insensitive */
+{
+	return xs_span_caseeq(a, xs_span_str(s));
 }
 struct xs_span xs_span_trim(struct xs_span s);          /* strip SP/HTAB/CR/LF both ends */
 /* Copy into a fresh NUL-terminated heap string (caller frees); NULL on ENOMEM. */

@@ -28,11 +28,7 @@ struct lru {
 
 static uint64_t hash_key(uint64_t seed, const uint8_t *k, size_t n)
 {
-	uint64_t h = 1469598103934665603ull ^ seed;
-	for (size_t i = 0; i < n; i++) {
-		h ^= k[i];
-		h *= 1099511628211ull;
-	}
+	uint64_t h = xs_fnv64(XS_FNV64_INIT ^ seed, k, n);
 	return h ^ (h >> 29);
 }
 

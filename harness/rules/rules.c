@@ -199,10 +199,7 @@ static void wipe_free(char *s)
 
 static uint32_t key_hash(const char *s)
 {
-	uint32_t h = 2166136261u;
-	for (; *s; s++)
-		h = (h ^ (uint8_t)*s) * 16777619u;
-	return h;
+	return xs_fnv32(XS_FNV32_INIT, s, strlen(s));
 }
 
 static int index_init(struct rules_index *x, size_t slots)

@@ -98,23 +98,13 @@ struct hname {
 	char compact;
 };
 
-/* Equal, ignoring ASCII case, lengths known equal. */
-static bool caseeq_n(const uint8_t *a, const uint8_t *b, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (lower(a[i]) != lower(b[i]))
-			return false;
-	return true;
-}
-
 static struct hname hname_of(const char *want)
 {
 	struct hname h = { xs_span_str(want), XS_SPAN_NULL, 0 };
 	for (size_t i = 0; i < XS_ARRAY_SIZE(compact_forms); i++) {
 		char c = compact_forms[i].compact;
 		struct xs_span full = xs_span(compact_forms[i].name, compact_forms[i].len);
-		if ((h.want.len == 1 && lower(h.want.p[0]) == c) ||
-		    (h.want.len == full.len && caseeq_n(full.p, h.want.p, full.len))) {
+		if ((h.want.len == 1 && lower(h.want.p[0]) == c) || xs_span_caseeq(full, h.want)) {
 			h.full = full;
 			h.compact = c;
 			break;
@@ -126,10 +116,10 @@ static struct hname hname_of(const char *want)
 /* Does header name n (from the wire) designate h (full name or compact letter)? */
 static bool name_matches(struct xs_span n, const struct hname *h)
 {
-	if (n.len == h->want.len && caseeq_n(n.p, h->want.p, n.len))
+	if (xs_span_caseeq(n, h->want))
 		return true;
 	return h->full.len && ((n.len == 1 && lower(n.p[0]) == h->compact) ||
-			       (n.len == h->full.len && caseeq_n(n.p, h->full.p, n.len)));
+			       xs_span_caseeq(n, h->full));
 }
 
 /* RFC 3261 §25.1 token characters. */

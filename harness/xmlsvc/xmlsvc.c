@@ -371,14 +371,6 @@ static void cache_init(void)
 	cache_key_ok = pthread_key_create(&cache_key, cache_free) == 0;
 }
 
-static uint64_t body_hash(const uint8_t *p, size_t n)
-{
-	uint64_t h = 1469598103934665603ull;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ p[i]) * 1099511628211ull;
-	return h;
-}
-
 /* This thread's cache, NULL when it cannot be had (then nothing is cached). */
 static struct check_cache *thread_cache(void)
 {
@@ -403,7 +395,7 @@ int xmlsvc_check(const uint8_t *buf, size_t len, struct xmlsvc_report *out)
 	if (len > XMLSVC_MAX_BODY)
 		return -E2BIG;
 	struct check_cache *c = thread_cache();
-	uint64_t h = c ? body_hash(buf, len) : 0;
+	uint64_t h = c ? xs_fnv64(XS_FNV64_INIT, buf, len) : 0;
 	for (unsigned i = 0; c && i < CHECK_CACHE; i++)
 		if (c->e[i].body && c->e[i].hash == h && c->e[i].len == len &&
 		    (!len || !memcmp(c->e[i].body, buf, len))) {
