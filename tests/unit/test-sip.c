@@ -2,9 +2,11 @@
 /* test-sip.c — SIP message framing: exact bytes and body, headers, compact forms, errors. */
 #include <criterion/criterion.h>
 
+#include "harness/sip/osipmem.h"
 #include "harness/sip/sipmsg.h"
 
 #include <osipparser2/osip_message.h>
+#include <osipparser2/osip_port.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -241,6 +243,73 @@ Test(sip, osip_null_when_libosip_refuses)
 	cr_assert_eq(m->status, 200);
 	cr_assert(xs_span_eq_str(m->from_tag, "1"));
 	sip_msg_free(m);
+}
+
+Test(sip, verdict_alone_agrees_with_the_kept_parse)
+{
+	/* sip_msg_osip_accepts parses in an arena it drops: same answer as a kept parse,
+	 * for a message that fits its stack part and one (a 40 KB body) that does not */
+	const char *bad = "SIP/2.0 200 OK\r\nVia: garbage\r\nFrom: <sip:a@b>;tag=1\r\n"
+			  "To: <sip:c@d>;tag=2\r\nCall-ID: x\r\nCSeq: 2 NOTIFY\r\n\r\n";
+	size_t big_len = 40000;
+	char *big = malloc(strlen(NOTIFY_HDRS) + 64 + big_len);
+	cr_assert_not_null(big);
+	int n = sprintf(big, NOTIFY_HDRS "Content-Length: %zu\r\n\r\n", big_len);
+	memset(big + n, 'x', big_len);
+	big[n + big_len] = '\0';
+	const char *cases[] = { NOTIFY_HDRS "Content-Length: 0\r\n\r\n", bad, big };
+	for (size_t i = 0; i < 3; i++) {
+		struct sip_msg *a = parse_ok(cases[i]), *b = parse_ok(cases[i]);
+		bool kept = sip_msg_osip(a) != NULL;
+		cr_assert_eq(sip_msg_osip_accepts(b), kept, "case %zu", i);
+		cr_assert_null(b->osip, "the verdict's parse is not kept");
+		cr_assert_eq(sip_msg_osip_accepts(a), kept, "case %zu: kept parse answers", i);
+		sip_msg_free(a);
+		sip_msg_free(b);
+	}
+	free(big);
+}
+
+static bool within(const void *p, const void *buf, size_t n)
+{
+	return (const uint8_t *)p >= (const uint8_t *)buf &&
+	       (const uint8_t *)p < (const uint8_t *)buf + n;
+}
+
+Test(sip, osip_arena_allocations)
+{
+	/* under ASan/LSan: a heap block the arena forgot, or a real free it skipped,
+	 * shows as a leak; a free of an arena pointer as a bad free */
+	osipmem_install();
+	char *before = osip_malloc(10);
+	cr_assert_not_null(before);
+	_Alignas(max_align_t) uint8_t buf[256];
+	struct osipmem a;
+	osipmem_begin(&a, buf, sizeof buf);
+	char *q = osip_malloc(100);
+	cr_assert(within(q, buf, sizeof buf), "first from the caller's buffer");
+	cr_assert_eq((uintptr_t)q % _Alignof(max_align_t), 0);
+	memset(q, 'q', 100);
+	char *r = osip_realloc(q, 1000);
+	cr_assert(!within(r, buf, sizeof buf), "past the buffer: a heap block");
+	for (int i = 0; i < 100; i++)
+		cr_assert_eq(r[i], 'q', "realloc keeps the bytes");
+	char *big = osip_malloc(200000);
+	cr_assert_not_null(big);
+	memset(big, 'b', 200000);
+	osip_free(q); /* no-ops inside the arena */
+	osip_free(r);
+	osip_free(before); /* made before: really freed */
+	struct osipmem inner;
+	osipmem_begin(&inner, NULL, 0);
+	cr_assert_not_null(osip_malloc(64), "nested, no buffer: a heap block");
+	osipmem_end(&inner);
+	/* the outer arena again: were it malloc's, LSan would see this one leak */
+	cr_assert_not_null(osip_malloc(16));
+	osipmem_end(&a);
+	char *after = osip_malloc(8);
+	cr_assert_not_null(after);
+	free(after); /* malloc's own again */
 }
 
 Test(sip, cisco_kb_sample_is_a_negative_case)
