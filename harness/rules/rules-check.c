@@ -783,6 +783,9 @@ static struct xs_span via_sent_by(struct xs_span v)
 	return xs_span_trim(xs_span(v.p, i));
 }
 
+/* Vias compared from one pass over each message; past these, one lookup each. */
+#define RULES_MAX_VIAS 16
+
 /* Why response r does not mirror request q; NULL when it does. */
 static const char *mirror_problem(const struct sip_msg *r, const struct sip_msg *q)
 {
@@ -790,18 +793,24 @@ static const char *mirror_problem(const struct sip_msg *r, const struct sip_msg 
 		return "From tag not mirrored";
 	if (!xs_span_eq(r->via_branch, q->via_branch))
 		return "top Via branch not mirrored";
-	struct xs_span a, b;
-	for (unsigned i = 0;; i++) {
-		int ra = sip_msg_header(r, "Via", i, true, &a);
-		int rq = sip_msg_header(q, "Via", i, true, &b);
-		if (ra != rq)
-			return "Via count not mirrored";
-		if (ra < 0)
+	struct xs_span va[RULES_MAX_VIAS], vb[RULES_MAX_VIAS];
+	size_t na = sip_msg_header_items(r, "Via", va, RULES_MAX_VIAS);
+	size_t nb = sip_msg_header_items(q, "Via", vb, RULES_MAX_VIAS);
+	for (size_t i = 0; i < XS_MIN(na, nb); i++) {
+		struct xs_span a, b;
+		if (i < RULES_MAX_VIAS) {
+			a = va[i];
+			b = vb[i];
+		} else if (sip_msg_header(r, "Via", (unsigned)i, true, &a) < 0 ||
+			   sip_msg_header(q, "Via", (unsigned)i, true, &b) < 0) {
 			break;
+		}
 		/* the top Via may gain received/rport (RFC 3261 §18.2.1, RFC 3581) */
 		if (i == 0 ? !xs_span_eq(via_sent_by(a), via_sent_by(b)) : !xs_span_eq(a, b))
 			return "Via not mirrored";
 	}
+	if (na != nb)
+		return "Via count not mirrored";
 	if (r->status > 100 && !r->to_tag.len)
 		return "no To tag (RFC 3261 §8.2.6.2)";
 	return NULL;

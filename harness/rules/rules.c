@@ -351,11 +351,30 @@ struct rules_request *rules_request_find(struct rules_ctx *c, const char *key)
 	return s >= 0 ? &c->reqs[s] : NULL;
 }
 
+/* s up to its first NUL, as printf's %.*s would put it */
+static void put_upto_nul(struct xs_buf *b, struct xs_span s)
+{
+	const void *nul = s.len ? memchr(s.p, 0, s.len) : NULL;
+	xs_buf_append(b, s.p, nul ? (size_t)((const uint8_t *)nul - s.p) : s.len);
+}
+
+/* "Call-ID CSeq method branch", built by pieces: a key per NOTIFY of every exchange */
 int rules_request_key(const struct sip_msg *m, struct xs_buf *b)
 {
-	return xs_buf_printf(b, "%.*s %u %s %.*s", (int)m->call_id.len,
-			     (const char *)m->call_id.p, m->cseq, m->method,
-			     (int)m->via_branch.len, (const char *)m->via_branch.p);
+	char num[16];
+	size_t n = sizeof num;
+	uint32_t v = m->cseq;
+	num[--n] = ' ';
+	do
+		num[--n] = (char)('0' + v % 10);
+	while (v /= 10);
+	num[--n] = ' ';
+	put_upto_nul(b, m->call_id);
+	xs_buf_append(b, num + n, sizeof num - n);
+	xs_buf_puts(b, m->method);
+	xs_buf_puts(b, " ");
+	put_upto_nul(b, m->via_branch);
+	return xs_buf_cstr(b) ? 0 : -ENOMEM;
 }
 
 /* ---- message helpers ---- */

@@ -23,6 +23,7 @@
 struct sip_hdr {
 	struct xs_span name;
 	struct xs_span value; /* trimmed; into raw, or into unfolded for folded lines */
+	uint8_t id;           /* name_id(name) */
 };
 
 /* The public record plus what only this file sees. Created by sip_msg_parse only. */
@@ -73,58 +74,69 @@ void xs_endpoint_format(const struct xs_endpoint *e, char *out, size_t size)
 		snprintf(out, size, "%s:%u", addr, (unsigned)e->port);
 }
 
-/* Compact header forms (RFC 3261 §7.3.3, RFC 3265 §7.2 for Event/Allow-Events, RFC 3515). */
-#define CF(name, c) { name, sizeof name - 1, c }
+/*
+ * Header names known by number: those with a compact form (RFC 3261 §7.3.3,
+ * RFC 3265 §7.2 for Event/Allow-Events, RFC 3515), then those the rules look
+ * up most. Each header line gets its name's number when it is read, so a
+ * lookup compares numbers, not names, whichever form the wire used. 0: not
+ * known (looked up by name).
+ */
+#define HN(name, c) { name, sizeof name - 1, c }
 static const struct {
 	const char *name;
 	size_t len;
 	char compact;
-} compact_forms[] = {
-	CF("Call-ID", 'i'),          CF("From", 'f'),           CF("To", 't'),
-	CF("Via", 'v'),              CF("Content-Length", 'l'), CF("Content-Type", 'c'),
-	CF("Content-Encoding", 'e'), CF("Event", 'o'),          CF("Allow-Events", 'u'),
-	CF("Supported", 'k'),        CF("Contact", 'm'),        CF("Subject", 's'),
-	CF("Refer-To", 'r'),         CF("Referred-By", 'b'),    CF("Session-Expires", 'x'),
+} known_names[] = {
+	HN("", 0),
+	HN("Call-ID", 'i'),          HN("From", 'f'),           HN("To", 't'),
+	HN("Via", 'v'),              HN("Content-Length", 'l'), HN("Content-Type", 'c'),
+	HN("Content-Encoding", 'e'), HN("Event", 'o'),          HN("Allow-Events", 'u'),
+	HN("Supported", 'k'),        HN("Contact", 'm'),        HN("Subject", 's'),
+	HN("Refer-To", 'r'),         HN("Referred-By", 'b'),    HN("Session-Expires", 'x'),
+	HN("CSeq", 0),               HN("Authorization", 0),    HN("WWW-Authenticate", 0),
+	HN("Proxy-Authenticate", 0), HN("Proxy-Authorization", 0), HN("Server", 0),
+	HN("User-Agent", 0),         HN("Max-Forwards", 0),     HN("Expires", 0),
 };
-#undef CF
+#undef HN
 
 static char lower(uint8_t c)
 {
 	return (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
 }
 
-/*
- * The names a header looked up as `want` may have on the wire: want itself,
- * and its other form (RFC 3261 §7.3.3), full name or compact letter. Resolved
- * once per lookup, not once per header line (the analyzer's hot path).
- */
+/* The number of header name n, full or compact (0: not known). */
+static uint8_t name_id(struct xs_span n)
+{
+	if (n.len == 1) {
+		char c = lower(n.p[0]);
+		for (uint8_t i = 1; i < XS_ARRAY_SIZE(known_names); i++)
+			if (known_names[i].compact == c)
+				return i;
+		return 0;
+	}
+	for (uint8_t i = 1; i < XS_ARRAY_SIZE(known_names); i++)
+		if (known_names[i].len == n.len &&
+		    xs_span_caseeq(n, xs_span(known_names[i].name, known_names[i].len)))
+			return i;
+	return 0;
+}
+
+/* A lookup's name, resolved once per lookup, not once per header line. */
 struct hname {
-	struct xs_span want, full; /* full: empty when want has no compact form */
-	char compact;
+	struct xs_span want;
+	uint8_t id;
 };
 
 static struct hname hname_of(const char *want)
 {
-	struct hname h = { xs_span_str(want), XS_SPAN_NULL, 0 };
-	for (size_t i = 0; i < XS_ARRAY_SIZE(compact_forms); i++) {
-		char c = compact_forms[i].compact;
-		struct xs_span full = xs_span(compact_forms[i].name, compact_forms[i].len);
-		if ((h.want.len == 1 && lower(h.want.p[0]) == c) || xs_span_caseeq(full, h.want)) {
-			h.full = full;
-			h.compact = c;
-			break;
-		}
-	}
-	return h;
+	struct xs_span w = xs_span_str(want);
+	return (struct hname){ w, name_id(w) };
 }
 
-/* Does header name n (from the wire) designate h (full name or compact letter)? */
-static bool name_matches(struct xs_span n, const struct hname *h)
+/* Does header h designate the name looked up (full name or compact letter)? */
+static bool name_matches(const struct sip_hdr *hd, const struct hname *h)
 {
-	if (xs_span_caseeq(n, h->want))
-		return true;
-	return h->full.len && ((n.len == 1 && lower(n.p[0]) == h->compact) ||
-			       xs_span_caseeq(n, h->full));
+	return h->id ? hd->id == h->id : xs_span_caseeq(hd->name, h->want);
 }
 
 /* RFC 3261 §25.1 token characters. */
@@ -300,7 +312,7 @@ static int add_header(struct sip_msg_priv *pm, struct xs_span name, struct xs_sp
 		return -E2BIG;
 	if (pm->n_hdrs >= pm->cap_hdrs)
 		return -EBADMSG; /* cannot happen: one entry per line, and the lines were counted */
-	pm->hdrs[pm->n_hdrs++] = (struct sip_hdr){ name, xs_span_trim(value) };
+	pm->hdrs[pm->n_hdrs++] = (struct sip_hdr){ name, xs_span_trim(value), name_id(name) };
 	return 0;
 }
 
@@ -382,7 +394,7 @@ static const struct sip_hdr *first_header(const struct sip_msg_priv *pm, const c
 {
 	struct hname h = hname_of(name);
 	for (size_t i = 0; i < pm->n_hdrs; i++)
-		if (name_matches(pm->hdrs[i].name, &h))
+		if (name_matches(&pm->hdrs[i], &h))
 			return &pm->hdrs[i];
 	return NULL;
 }
@@ -574,6 +586,19 @@ struct xs_span sip_msg_body(const struct sip_msg *m)
 	return xs_span(m->raw + m->body_off, m->body_len);
 }
 
+/* The next non-empty comma-separated item of v from *from on (trimmed); false past the end. */
+static bool next_item(struct xs_span v, size_t *from, struct xs_span *item)
+{
+	while (*from <= v.len) {
+		size_t to = find_sep(v, *from, ',');
+		*item = xs_span_trim(xs_span(v.p + *from, to - *from));
+		*from = to + 1;
+		if (item->len)
+			return true;
+	}
+	return false;
+}
+
 int sip_msg_header(const struct sip_msg *m, const char *name, unsigned idx,
 		   bool split_commas, struct xs_span *val)
 {
@@ -582,7 +607,7 @@ int sip_msg_header(const struct sip_msg *m, const char *name, unsigned idx,
 	const struct sip_msg_priv *pm = priv_c(m);
 	struct hname h = hname_of(name);
 	for (size_t i = 0; i < pm->n_hdrs; i++) {
-		if (!name_matches(pm->hdrs[i].name, &h))
+		if (!name_matches(&pm->hdrs[i], &h))
 			continue;
 		struct xs_span v = pm->hdrs[i].value;
 		if (!split_commas) {
@@ -592,20 +617,33 @@ int sip_msg_header(const struct sip_msg *m, const char *name, unsigned idx,
 			}
 			continue;
 		}
-		size_t from = 0;
-		for (;;) {
-			size_t to = find_sep(v, from, ',');
-			struct xs_span item = xs_span_trim(xs_span(v.p + from, to - from));
-			if (item.len && idx-- == 0) {
+		struct xs_span item;
+		for (size_t from = 0; next_item(v, &from, &item);)
+			if (idx-- == 0) {
 				*val = item;
 				return 0;
 			}
-			if (to >= v.len)
-				break;
-			from = to + 1;
-		}
 	}
 	return -ENOENT;
+}
+
+size_t sip_msg_header_items(const struct sip_msg *m, const char *name, struct xs_span *out,
+			    size_t max)
+{
+	if (!m || !name)
+		return 0;
+	const struct sip_msg_priv *pm = priv_c(m);
+	struct hname h = hname_of(name);
+	size_t n = 0;
+	for (size_t i = 0; i < pm->n_hdrs; i++) {
+		if (!name_matches(&pm->hdrs[i], &h))
+			continue;
+		struct xs_span item;
+		for (size_t from = 0; next_item(pm->hdrs[i].value, &from, &item); n++)
+			if (n < max)
+				out[n] = item;
+	}
+	return n;
 }
 
 size_t sip_msg_header_count(const struct sip_msg *m)

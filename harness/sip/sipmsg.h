@@ -111,6 +111,14 @@ int sip_msg_header(const struct sip_msg *m, const char *name, unsigned idx,
 		   bool split_commas, struct xs_span *val);
 
 /*
+ * All the comma-separated values of header `name` at once, in order (as
+ * sip_msg_header with split_commas gives them one by one, each call from the
+ * start): the first max go to out[]; returns how many there are in all.
+ */
+size_t sip_msg_header_items(const struct sip_msg *m, const char *name, struct xs_span *out,
+			    size_t max);
+
+/*
  * The header lines in wire order: how many, and the i-th name and value
  * (trimmed). Values of folded headers (RFC 3261 §7.3.1) are unfolded, each
  * line break and the white space after it replaced by one SP, into storage

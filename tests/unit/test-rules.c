@@ -3,6 +3,7 @@
 #include <criterion/criterion.h>
 
 #include "harness/digest/digest.h"
+#include "harness/rules/rules-int.h"
 #include "harness/rules/rules.h"
 
 #include <stdio.h>
@@ -799,4 +800,28 @@ Test(rules, fetch_stamped_before_the_retry_counts)
 	cr_assert_eq(ex->findings[0].verdict, XS_FAIL, "a fetch long before the push is not this one's");
 	xs_exchange_free(ex);
 	rules_ctx_free(ctx);
+}
+
+Test(rules, request_key_reads_as_the_printf_it_replaced)
+{
+	/* "Call-ID CSeq method branch", a Call-ID with a NUL cut there as %.*s cut it */
+	const char *callids[] = { "k1@host", "", "nul\0tail" };
+	const size_t lens[] = { 7, 0, 8 };
+	for (size_t i = 0; i < 3; i++) {
+		struct xs_buf b = { 0 };
+		xs_buf_puts(&b, "NOTIFY sip:159@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKx\r\n"
+				"Call-ID: ");
+		xs_buf_append(&b, callids[i], lens[i]);
+		xs_buf_puts(&b, "\r\nCSeq: 4294967295 NOTIFY\r\n\r\n");
+		struct sip_msg *m = parse(&b, XS_DIR_TO_PHONE, false, 0);
+		char want[128];
+		snprintf(want, sizeof want, "%.*s %u %s %.*s", (int)m->call_id.len,
+			 (const char *)m->call_id.p, m->cseq, m->method, (int)m->via_branch.len,
+			 (const char *)m->via_branch.p);
+		struct xs_buf k = { 0 };
+		cr_assert_eq(rules_request_key(m, &k), 0);
+		cr_assert_str_eq((const char *)k.p, want, "case %zu", i);
+		xs_buf_reset(&k);
+		sip_msg_free(m);
+	}
 }

@@ -141,6 +141,29 @@ Test(sip, compact_forms_and_case)
 	}
 }
 
+Test(sip, header_items_at_once_as_one_by_one)
+{
+	/* items across lines and compact forms, empty items skipped, more than max */
+	const char *s = "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP a;branch=1, SIP/2.0/UDP b\r\n"
+			"To: <sip:x@y>\r\nv: SIP/2.0/UDP c;x=\"1,2\" , ,SIP/2.0/UDP d\r\n"
+			"Call-ID: c\r\nCSeq: 1 NOTIFY\r\n\r\n";
+	struct sip_msg *m = parse_ok(s);
+	struct xs_span all[8], two[2];
+	size_t n = sip_msg_header_items(m, "Via", all, 8);
+	cr_assert_eq(n, 4);
+	cr_assert_eq(sip_msg_header_items(m, "v", two, 2), 4, "the count is all of them");
+	for (size_t i = 0; i < n; i++) {
+		struct xs_span v;
+		cr_assert_eq(sip_msg_header(m, "Via", (unsigned)i, true, &v), 0);
+		cr_assert(xs_span_eq(v, all[i]), "item %zu", i);
+		if (i < 2)
+			cr_assert(xs_span_eq(v, two[i]));
+	}
+	cr_assert(xs_span_eq_str(all[2], "SIP/2.0/UDP c;x=\"1,2\""));
+	cr_assert_eq(sip_msg_header_items(m, "Route", all, 8), 0);
+	sip_msg_free(m);
+}
+
 Test(sip, folded_header_is_unfolded)
 {
 	const char *s = "NOTIFY sip:a@b SIP/2.0\r\n"
