@@ -9,6 +9,7 @@
 #include <osipparser2/osip_port.h>
 #include <pthread.h>
 #include <stdalign.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,20 +105,71 @@ static char lower(uint8_t c)
 	return (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
 }
 
+#define NAME_LEN_MAX 19 /* the longest known name, Proxy-Authorization */
+#define NAME_PER_LEN 6
+
+/* Built once: known names by length and by compact letter, token characters. */
+static struct {
+	uint8_t by_len[NAME_LEN_MAX + 1][NAME_PER_LEN]; /* ids, 0-terminated */
+	uint8_t by_compact[26];
+	bool token[256];
+	bool sep_special[256]; /* what find_sep must look at besides the separator */
+} tab;
+static pthread_once_t tab_once = PTHREAD_ONCE_INIT;
+static atomic_bool tab_done;
+
+static void tab_ready(void);
+
+/* RFC 3261 §25.1 token characters. */
+static bool is_token_char_slow(uint8_t c)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+		return true;
+	return c && strchr("-.!%*_+`'~", c);
+}
+
+static void tab_init(void)
+{
+	for (uint8_t i = 1; i < XS_ARRAY_SIZE(known_names); i++) {
+		size_t len = known_names[i].len, k = 0;
+		if (len > NAME_LEN_MAX)
+			abort(); /* the table above outgrew NAME_LEN_MAX */
+		while (tab.by_len[len][k])
+			k++;
+		if (k + 1 >= NAME_PER_LEN)
+			abort(); /* ... or NAME_PER_LEN */
+		tab.by_len[len][k] = i;
+		if (known_names[i].compact)
+			tab.by_compact[known_names[i].compact - 'a'] = i;
+	}
+	for (unsigned c = 0; c < 256; c++)
+		tab.token[c] = is_token_char_slow((uint8_t)c);
+	tab.sep_special['"'] = tab.sep_special['\\'] = true;
+	tab.sep_special['<'] = tab.sep_special['>'] = true;
+	atomic_store_explicit(&tab_done, true, memory_order_release);
+}
+
+static void tab_ready(void)
+{
+	if (!atomic_load_explicit(&tab_done, memory_order_acquire))
+		pthread_once(&tab_once, tab_init);
+}
+
 /* The number of header name n, full or compact (0: not known). */
 static uint8_t name_id(struct xs_span n)
 {
+	tab_ready();
 	if (n.len == 1) {
 		char c = lower(n.p[0]);
-		for (uint8_t i = 1; i < XS_ARRAY_SIZE(known_names); i++)
-			if (known_names[i].compact == c)
-				return i;
-		return 0;
+		return c >= 'a' && c <= 'z' ? tab.by_compact[c - 'a'] : 0;
 	}
-	for (uint8_t i = 1; i < XS_ARRAY_SIZE(known_names); i++)
-		if (known_names[i].len == n.len &&
-		    xs_span_caseeq(n, xs_span(known_names[i].name, known_names[i].len)))
-			return i;
+	if (n.len > NAME_LEN_MAX)
+		return 0;
+	char c0 = lower(n.p[0]);
+	for (const uint8_t *id = tab.by_len[n.len]; *id; id++)
+		if (lower((uint8_t)known_names[*id].name[0]) == c0 &&
+		    xs_span_caseeq(n, xs_span(known_names[*id].name, n.len)))
+			return *id;
 	return 0;
 }
 
@@ -139,26 +191,13 @@ static bool name_matches(const struct sip_hdr *hd, const struct hname *h)
 	return h->id ? hd->id == h->id : xs_span_caseeq(hd->name, h->want);
 }
 
-/* RFC 3261 §25.1 token characters. */
-static bool is_token_char(uint8_t c)
-{
-	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-		return true;
-	switch (c) {
-	case '-': case '.': case '!': case '%': case '*': case '_': case '+': case '`':
-	case '\'': case '~':
-		return true;
-	default:
-		return false;
-	}
-}
-
 static bool is_token(struct xs_span s)
 {
 	if (!s.len)
 		return false;
+	tab_ready();
 	for (size_t i = 0; i < s.len; i++)
-		if (!is_token_char(s.p[i]))
+		if (!tab.token[s.p[i]])
 			return false;
 	return true;
 }
@@ -261,8 +300,11 @@ static size_t find_sep(struct xs_span s, size_t from, uint8_t ch)
 {
 	bool quoted = false;
 	int angle = 0;
+	tab_ready();
 	for (size_t i = from; i < s.len; i++) {
 		uint8_t c = s.p[i];
+		if (!quoted && c != ch && !tab.sep_special[c])
+			continue; /* the common case, told at once */
 		if (quoted) {
 			if (c == '\\')
 				i++;
@@ -287,6 +329,7 @@ static size_t find_sep(struct xs_span s, size_t from, uint8_t ch)
  */
 static struct xs_span header_param(struct xs_span v, const char *pname)
 {
+	struct xs_span want = xs_span_str(pname);
 	size_t i = find_sep(v, 0, ';');
 	while (i < v.len) {
 		size_t j = find_sep(v, i + 1, ';');
@@ -295,7 +338,7 @@ static struct xs_span header_param(struct xs_span v, const char *pname)
 		while (eq < item.len && item.p[eq] != '=')
 			eq++;
 		struct xs_span n = xs_span_trim(xs_span(item.p, eq));
-		if (xs_span_caseeq_str(n, pname)) {
+		if (xs_span_caseeq(n, want)) {
 			if (eq >= item.len)
 				return xs_span(item.p + item.len, 0);
 			return xs_span_trim(xs_span(item.p + eq + 1, item.len - eq - 1));
@@ -491,9 +534,9 @@ int sip_msg_parse(struct sip_msg **ret, const uint8_t *buf, size_t len)
 	/* a header table sized to the message: at most one entry per line (and one
 	 * more than the cap, so that going over it is still told as -E2BIG) */
 	size_t lines = 1;
-	for (const uint8_t *p = buf, *end = buf + len;
-	     lines <= SIP_MAX_HEADERS && (p = memchr(p, '\n', (size_t)(end - p))); p++)
-		lines++;
+	for (size_t i = 0; i < len; i++) /* a plain count: the compiler makes it wide */
+		lines += buf[i] == '\n';
+	lines = XS_MIN(lines, (size_t)SIP_MAX_HEADERS + 1);
 	/* one allocation: the message, its header table, then the raw bytes */
 	struct sip_msg_priv *pm = malloc(sizeof *pm + lines * sizeof *pm->hdrs + len + 1);
 	if (!pm)
