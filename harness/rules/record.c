@@ -83,17 +83,16 @@ static char *vformat(const char *fmt, va_list ap)
 	return xs_buf_steal(&b, NULL);
 }
 
-/* Grow an array of elements of size `sz` so that it holds n + 1; -ENOMEM. */
 /*
  * Room for element n of an array only ever grown here from empty: capacity
- * 4, then doubling, implied by n (a reallocation at n = 0, 4, 8, 16 ...
- * instead of at every element).
+ * `first` (a power of two), then doubling, implied by n (a reallocation at
+ * n = 0, first, 2 * first ... instead of at every element). -ENOMEM.
  */
-static int grow(void **arr, size_t n, size_t sz)
+static int grow_from(void **arr, size_t n, size_t sz, size_t first)
 {
-	if (n && (n < 4 || (n & (n - 1))))
+	if (n && (n < first || (n & (n - 1))))
 		return 0; /* fits: the capacity is the power of two above n */
-	size_t cap = n ? 2 * n : 4;
+	size_t cap = n ? 2 * n : first;
 	if (cap >= SIZE_MAX / sz)
 		return -ENOMEM;
 	void *p = realloc(*arr, cap * sz);
@@ -102,6 +101,15 @@ static int grow(void **arr, size_t n, size_t sz)
 	*arr = p;
 	return 0;
 }
+
+static int grow(void **arr, size_t n, size_t sz)
+{
+	return grow_from(arr, n, sz, 4);
+}
+
+/* An exchange's findings: one per rule of the catalogue, about; its messages: a handful. */
+#define FINDINGS_FIRST 32u
+#define MSGS_FIRST 8u
 
 int xs_result_new(struct xs_result **ret, enum xs_source_kind kind)
 {
@@ -309,7 +317,7 @@ int xs_exchange_add_msg(struct xs_exchange *ex, struct sip_msg *m)
 {
 	if (!ex || !m || ex->n_msgs >= INT32_MAX)
 		return -EINVAL;
-	if (grow((void **)&ex->msgs, ex->n_msgs, sizeof *ex->msgs) < 0)
+	if (grow_from((void **)&ex->msgs, ex->n_msgs, sizeof *ex->msgs, MSGS_FIRST) < 0)
 		return -ENOMEM;
 	ex->msgs[ex->n_msgs] = m;
 	return (int)ex->n_msgs++;
@@ -341,7 +349,7 @@ int xs_exchange_add_finding(struct xs_exchange *ex, const char *rule,
 {
 	if (!ex || !rule || !fmt || (unsigned)v >= XS_VERDICT_COUNT)
 		return -EINVAL;
-	if (grow((void **)&ex->findings, ex->n_findings, sizeof *ex->findings) < 0)
+	if (grow_from((void **)&ex->findings, ex->n_findings, sizeof *ex->findings, FINDINGS_FIRST) < 0)
 		return -ENOMEM;
 	va_list ap;
 	va_start(ap, fmt);
@@ -363,7 +371,7 @@ int xs_exchange_add_bare_finding(struct xs_exchange *ex, const char *rule, enum 
 {
 	if (!ex || !rule || (unsigned)v >= XS_VERDICT_COUNT)
 		return -EINVAL;
-	if (grow((void **)&ex->findings, ex->n_findings, sizeof *ex->findings) < 0)
+	if (grow_from((void **)&ex->findings, ex->n_findings, sizeof *ex->findings, FINDINGS_FIRST) < 0)
 		return -ENOMEM;
 	ex->findings[ex->n_findings++] = (struct xs_finding){ .rule = rule, .verdict = v, .subject = s };
 	return 0;

@@ -20,6 +20,8 @@
 #define SIP_MAX_LEADING_BLANKS 16u
 /* The stack part of the arena of a verdict parse: a plain response needs some 4 KiB. */
 #define OSIP_ARENA_STACK (16u * 1024u)
+/* How many header names are known by number (enum name_no below). */
+#define NAMES_KNOWN 25
 
 struct sip_hdr {
 	struct xs_span name;
@@ -36,6 +38,7 @@ struct sip_msg_priv {
 	size_t unfolded_len;
 	bool osip_tried;   /* sip_msg_osip ran: pub.osip is its answer */
 	int8_t osip_ok;    /* libosip2 accepts the bytes: 1, refuses: 0, not asked: -1 */
+	uint16_t first_of[NAMES_KNOWN]; /* per known name: 1 + its first line, 0: none */
 };
 
 static const struct sip_msg_priv *priv_c(const struct sip_msg *m)
@@ -82,23 +85,48 @@ void xs_endpoint_format(const struct xs_endpoint *e, char *out, size_t size)
  * lookup compares numbers, not names, whichever form the wire used. 0: not
  * known (looked up by name).
  */
-#define HN(name, c) { name, sizeof name - 1, c }
+enum name_no {
+	HN_NONE, HN_CALL_ID, HN_FROM, HN_TO, HN_VIA, HN_CONTENT_LENGTH, HN_CONTENT_TYPE,
+	HN_CONTENT_ENCODING, HN_EVENT, HN_ALLOW_EVENTS, HN_SUPPORTED, HN_CONTACT, HN_SUBJECT,
+	HN_REFER_TO, HN_REFERRED_BY, HN_SESSION_EXPIRES, HN_CSEQ, HN_AUTHORIZATION,
+	HN_WWW_AUTHENTICATE, HN_PROXY_AUTHENTICATE, HN_PROXY_AUTHORIZATION, HN_SERVER,
+	HN_USER_AGENT, HN_MAX_FORWARDS, HN_EXPIRES,
+	HN_COUNT
+};
+#define HN(no, name, c) [no] = { name, sizeof name - 1, c }
 static const struct {
 	const char *name;
 	size_t len;
 	char compact;
-} known_names[] = {
-	HN("", 0),
-	HN("Call-ID", 'i'),          HN("From", 'f'),           HN("To", 't'),
-	HN("Via", 'v'),              HN("Content-Length", 'l'), HN("Content-Type", 'c'),
-	HN("Content-Encoding", 'e'), HN("Event", 'o'),          HN("Allow-Events", 'u'),
-	HN("Supported", 'k'),        HN("Contact", 'm'),        HN("Subject", 's'),
-	HN("Refer-To", 'r'),         HN("Referred-By", 'b'),    HN("Session-Expires", 'x'),
-	HN("CSeq", 0),               HN("Authorization", 0),    HN("WWW-Authenticate", 0),
-	HN("Proxy-Authenticate", 0), HN("Proxy-Authorization", 0), HN("Server", 0),
-	HN("User-Agent", 0),         HN("Max-Forwards", 0),     HN("Expires", 0),
+} known_names[HN_COUNT] = {
+	HN(HN_NONE, "", 0),
+	HN(HN_CALL_ID, "Call-ID", 'i'),
+	HN(HN_FROM, "From", 'f'),
+	HN(HN_TO, "To", 't'),
+	HN(HN_VIA, "Via", 'v'),
+	HN(HN_CONTENT_LENGTH, "Content-Length", 'l'),
+	HN(HN_CONTENT_TYPE, "Content-Type", 'c'),
+	HN(HN_CONTENT_ENCODING, "Content-Encoding", 'e'),
+	HN(HN_EVENT, "Event", 'o'),
+	HN(HN_ALLOW_EVENTS, "Allow-Events", 'u'),
+	HN(HN_SUPPORTED, "Supported", 'k'),
+	HN(HN_CONTACT, "Contact", 'm'),
+	HN(HN_SUBJECT, "Subject", 's'),
+	HN(HN_REFER_TO, "Refer-To", 'r'),
+	HN(HN_REFERRED_BY, "Referred-By", 'b'),
+	HN(HN_SESSION_EXPIRES, "Session-Expires", 'x'),
+	HN(HN_CSEQ, "CSeq", 0),
+	HN(HN_AUTHORIZATION, "Authorization", 0),
+	HN(HN_WWW_AUTHENTICATE, "WWW-Authenticate", 0),
+	HN(HN_PROXY_AUTHENTICATE, "Proxy-Authenticate", 0),
+	HN(HN_PROXY_AUTHORIZATION, "Proxy-Authorization", 0),
+	HN(HN_SERVER, "Server", 0),
+	HN(HN_USER_AGENT, "User-Agent", 0),
+	HN(HN_MAX_FORWARDS, "Max-Forwards", 0),
+	HN(HN_EXPIRES, "Expires", 0),
 };
 #undef HN
+_Static_assert(HN_COUNT == NAMES_KNOWN, "NAMES_KNOWN is the size of enum name_no");
 
 static char lower(uint8_t c)
 {
@@ -355,7 +383,10 @@ static int add_header(struct sip_msg_priv *pm, struct xs_span name, struct xs_sp
 		return -E2BIG;
 	if (pm->n_hdrs >= pm->cap_hdrs)
 		return -EBADMSG; /* cannot happen: one entry per line, and the lines were counted */
-	pm->hdrs[pm->n_hdrs++] = (struct sip_hdr){ name, xs_span_trim(value), name_id(name) };
+	uint8_t id = name_id(name);
+	if (id && !pm->first_of[id])
+		pm->first_of[id] = (uint16_t)(pm->n_hdrs + 1);
+	pm->hdrs[pm->n_hdrs++] = (struct sip_hdr){ name, xs_span_trim(value), id };
 	return 0;
 }
 
@@ -432,14 +463,10 @@ static int parse_headers(struct sip_msg_priv *pm, struct xs_cur *c)
 	}
 }
 
-/* Find the first header named `name`; NULL when absent. */
-static const struct sip_hdr *first_header(const struct sip_msg_priv *pm, const char *name)
+/* The first header of known name number no; NULL when absent. */
+static const struct sip_hdr *first_header(const struct sip_msg_priv *pm, enum name_no no)
 {
-	struct hname h = hname_of(name);
-	for (size_t i = 0; i < pm->n_hdrs; i++)
-		if (name_matches(&pm->hdrs[i], &h))
-			return &pm->hdrs[i];
-	return NULL;
+	return pm->first_of[no] ? &pm->hdrs[pm->first_of[no] - 1] : NULL;
 }
 
 /* Fill the convenience fields from the headers. */
@@ -449,19 +476,19 @@ static int fill_fields(struct sip_msg_priv *pm)
 	const struct sip_hdr *h;
 	uint64_t v;
 
-	if ((h = first_header(pm, "Call-ID")))
+	if ((h = first_header(pm, HN_CALL_ID)))
 		m->call_id = h->value;
-	if ((h = first_header(pm, "From")))
+	if ((h = first_header(pm, HN_FROM)))
 		m->from_tag = header_param(h->value, "tag");
-	if ((h = first_header(pm, "To")))
+	if ((h = first_header(pm, HN_TO)))
 		m->to_tag = header_param(h->value, "tag");
-	if ((h = first_header(pm, "Via"))) {
+	if ((h = first_header(pm, HN_VIA))) {
 		struct xs_span top = xs_span(h->value.p, find_sep(h->value, 0, ','));
 		m->via_branch = header_param(top, "branch");
 	}
-	if ((h = first_header(pm, "Event")))
+	if ((h = first_header(pm, HN_EVENT)))
 		m->event = xs_span_trim(xs_span(h->value.p, find_sep(h->value, 0, ';')));
-	if ((h = first_header(pm, "CSeq"))) {
+	if ((h = first_header(pm, HN_CSEQ))) {
 		/* CSeq = 1*DIGIT LWS Method (RFC 3261 §20.16) */
 		struct xs_span rest = h->value;
 		size_t i = 0;
@@ -478,7 +505,7 @@ static int fill_fields(struct sip_msg_priv *pm)
 			memcpy(m->method, m->cseq_method, sizeof m->method);
 	}
 	m->content_length = -1;
-	if ((h = first_header(pm, "Content-Length"))) {
+	if ((h = first_header(pm, HN_CONTENT_LENGTH))) {
 		if (parse_uint(h->value, SIP_MAX_MSG * 16ull, &v) < 0)
 			return -EBADMSG;
 		m->content_length = (long)v;
@@ -629,6 +656,12 @@ struct xs_span sip_msg_body(const struct sip_msg *m)
 	return xs_span(m->raw + m->body_off, m->body_len);
 }
 
+/* Where a lookup of h starts: a known name's first line (past the end when none). */
+static size_t first_line(const struct sip_msg_priv *pm, const struct hname *h)
+{
+	return h->id ? (pm->first_of[h->id] ? pm->first_of[h->id] - 1u : pm->n_hdrs) : 0;
+}
+
 /* The next non-empty comma-separated item of v from *from on (trimmed); false past the end. */
 static bool next_item(struct xs_span v, size_t *from, struct xs_span *item)
 {
@@ -649,7 +682,7 @@ int sip_msg_header(const struct sip_msg *m, const char *name, unsigned idx,
 		return -EINVAL;
 	const struct sip_msg_priv *pm = priv_c(m);
 	struct hname h = hname_of(name);
-	for (size_t i = 0; i < pm->n_hdrs; i++) {
+	for (size_t i = first_line(pm, &h); i < pm->n_hdrs; i++) {
 		if (!name_matches(&pm->hdrs[i], &h))
 			continue;
 		struct xs_span v = pm->hdrs[i].value;
@@ -678,7 +711,7 @@ size_t sip_msg_header_items(const struct sip_msg *m, const char *name, struct xs
 	const struct sip_msg_priv *pm = priv_c(m);
 	struct hname h = hname_of(name);
 	size_t n = 0;
-	for (size_t i = 0; i < pm->n_hdrs; i++) {
+	for (size_t i = first_line(pm, &h); i < pm->n_hdrs; i++) {
 		if (!name_matches(&pm->hdrs[i], &h))
 			continue;
 		struct xs_span item;
