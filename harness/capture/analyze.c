@@ -923,16 +923,18 @@ static void expire(struct cap_analyzer *a, bool all)
 	}
 }
 
-static void on_tick(void *ctx, int64_t ts_us)
+/* Told only from a->next_check on: the frames between cannot expire anything. */
+static int64_t on_tick(void *ctx, int64_t ts_us)
 {
 	struct cap_analyzer *a = ctx;
 	if (ts_us > a->now)
 		a->now = ts_us;
 	if (a->now < a->next_check)
-		return;
+		return a->next_check;
 	a->next_check = a->now + CHECK_EVERY_US;
 	if (a->open)
 		expire(a, false);
+	return a->next_check;
 }
 
 /* ---- public --------------------------------------------------------- */

@@ -40,6 +40,7 @@ struct cap_decoder {
 	int64_t jump_ts;    /* the last timestamp too far from it */
 	unsigned jump_n;    /* frames in a row too far from the clock that agree with jump_ts */
 	bool tso_noted;     /* an IPv4 total length of 0 was noted (once per input) */
+	int64_t tick_due;   /* the sink's tick wants no frame stamped before this */
 };
 
 /* Raise a note (counted; passed to the sink while under CAP_MAX_NOTES). */

@@ -48,8 +48,9 @@ struct cap_sink {
 	void (*unit)(void *ctx, const struct cap_unit *u);
 	/* input skipped: what and why (frame 0: not tied to a frame) */
 	void (*note)(void *ctx, uint64_t frame, const char *what);
-	/* capture time advanced (called once per frame with a timestamp) */
-	void (*tick)(void *ctx, int64_t ts_us);
+	/* capture time advanced to ts_us; returns the time before which it need not be
+	 * told again (INT64_MIN: every frame) */
+	int64_t (*tick)(void *ctx, int64_t ts_us);
 };
 
 struct cap_stats {

@@ -29,6 +29,7 @@ int cap_decoder_new(struct cap_decoder **ret, const struct cap_sink *sink)
 		return -ENOMEM;
 	if (sink)
 		d->sink = *sink;
+	d->tick_due = INT64_MIN;
 	if (cap_frag_new(&d->frag) < 0 || cap_tcp_new(&d->tcp) < 0) {
 		cap_decoder_free(d);
 		return -ENOMEM;
@@ -564,8 +565,8 @@ void cap_decoder_frame(struct cap_decoder *d, int dlt, uint64_t frame, int64_t t
 	ts_us = frame_time(d, frame, ts_us);
 	d->st.frames++;
 	d->st.bytes += caplen;
-	if (d->sink.tick)
-		d->sink.tick(d->sink.ctx, ts_us);
+	if (d->sink.tick && ts_us >= d->tick_due)
+		d->tick_due = d->sink.tick(d->sink.ctx, ts_us);
 	struct cap_frame_ctx fc = { .d = d, .frame = frame, .ts_us = ts_us,
 				    .cut = caplen < wirelen };
 	struct xs_cur c = xs_cur_init(p, caplen);

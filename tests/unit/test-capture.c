@@ -157,12 +157,13 @@ static void on_note(void *ctx, uint64_t frame, const char *what)
 	s->n_notes++;
 }
 
-static void on_tick(void *ctx, int64_t ts_us)
+static int64_t on_tick(void *ctx, int64_t ts_us)
 {
 	struct seen *s = ctx;
 	if (s->n_ticks < 32)
 		s->ticks[s->n_ticks] = ts_us;
 	s->n_ticks++;
+	return INT64_MIN; /* every frame */
 }
 
 static int run(const struct xs_buf *b, struct seen *s)
