@@ -200,24 +200,3 @@ void xs_log(enum xs_log_level lvl, const char *fmt, ...)
 	log_fn(log_ctx, lvl, msg);
 }
 
-int xs_cur_until(struct xs_cur *c, uint8_t ch, struct xs_span *out)
-{
-	const uint8_t *q = memchr(c->p, ch, xs_cur_left(c));
-	if (!q)
-		return -EBADMSG;
-	*out = xs_span(c->p, (size_t)(q - c->p));
-	c->p = q + 1;
-	return 0;
-}
-
-int xs_cur_line(struct xs_cur *c, struct xs_span *out)
-{
-	struct xs_span s;
-	int r = xs_cur_until(c, '\n', &s);
-	if (r < 0)
-		return r;
-	if (s.len && s.p[s.len - 1] == '\r')
-		s.len--;
-	*out = s;
-	return 0;
-}

@@ -78,8 +78,27 @@ static inline int xs_cur_le32(struct xs_cur *c, uint32_t *v)
 	return 0;
 }
 /* Take bytes up to (not including) the first occurrence of ch; ch consumed. */
-int xs_cur_until(struct xs_cur *c, uint8_t ch, struct xs_span *out);
-/* Take one line ending in CRLF or LF (terminator consumed, not returned). */
-int xs_cur_line(struct xs_cur *c, struct xs_span *out);
+static inline int xs_cur_until(struct xs_cur *c, uint8_t ch, struct xs_span *out)
+{
+	const uint8_t *q = xs_cur_left(c) ? memchr(c->p, ch, xs_cur_left(c)) : NULL;
+	if (!q)
+		return -EBADMSG;
+	*out = xs_span(c->p, (size_t)(q - c->p));
+	c->p = q + 1;
+	return 0;
+}
+/* Take one line ending in CRLF or LF (terminator consumed, not returned); inline:
+ * the parsers call it per header line. */
+static inline int xs_cur_line(struct xs_cur *c, struct xs_span *out)
+{
+	struct xs_span s;
+	int r = xs_cur_until(c, '\n', &s);
+	if (r < 0)
+		return r;
+	if (s.len && s.p[s.len - 1] == '\r')
+		s.len--;
+	*out = s;
+	return 0;
+}
 
 #endif
