@@ -48,6 +48,7 @@ struct rules_ctx {
 	struct rules_request reqs[RULES_MAX_REQUESTS];
 	struct rules_index req_ix;
 	size_t next_req;
+	struct rules_eval *eval; /* the evaluation's room, made with the context (31 KB) */
 };
 
 /* The parsed view of an exchange every rule reads (built once per evaluation). */
@@ -57,8 +58,7 @@ struct rules_eval {
 	const struct sip_msg *notify, *challenge, *retry, *final;
 	const struct sip_msg *push;   /* the request whose body the phone acts on: retry or notify */
 
-	/* the challenge (i_challenge) */
-	struct digest_challenge ch[DIGEST_MAX_CHALLENGES];
+	/* the challenge (i_challenge): ch[] below */
 	size_t n_ch;
 	int ch_pick;                  /* index into ch, -1 when none usable/parsed */
 	int ch_err;                   /* 0, -ENOENT (no header), -EBADMSG (see ch_perr) */
@@ -72,8 +72,7 @@ struct rules_eval {
 	const struct rules_credential *cred; /* the known secret for cr's user, NULL if none */
 	enum digest_check cr_check;   /* digest_verify against cred (valid when cred) */
 
-	/* the pushed body */
-	struct xmlsvc_report body;
+	/* the pushed body: body below */
 	int body_err;                 /* 0, or -E2BIG/-ENOMEM from xmlsvc_check, -ENOENT no push */
 
 	/* device */
@@ -86,6 +85,12 @@ struct rules_eval {
 
 	/* the intent, after inference from credentials when the exchange says UNKNOWN */
 	enum xs_auth_intent intent;
+
+	/* Last, and not zeroed for each exchange (28 KB): the challenges parsed (ch[0,
+	 * n_ch) written by the parse) and the body's report (written by xmlsvc_check or
+	 * xmlsvc_report_init). Everything before ch is. */
+	struct digest_challenge ch[DIGEST_MAX_CHALLENGES];
+	struct xmlsvc_report body;
 };
 
 /* Evaluation helpers (rules.c). */

@@ -2,6 +2,7 @@
 /* rules.c — the rule catalogue as data, roles in an exchange, the per-device context, evaluation. */
 #include "rules-int.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -258,7 +259,7 @@ int rules_ctx_new(struct rules_ctx **ret, const struct rules_credential *creds, 
 	if (!c)
 		return -ENOMEM;
 	if (index_init(&c->nonce_ix, RULES_MAX_NONCES) < 0 ||
-	    index_init(&c->req_ix, RULES_MAX_REQUESTS) < 0)
+	    index_init(&c->req_ix, RULES_MAX_REQUESTS) < 0 || !(c->eval = malloc(sizeof *c->eval)))
 		goto oom;
 	if (n_creds) {
 		c->creds = calloc(n_creds, sizeof *c->creds);
@@ -312,6 +313,7 @@ struct rules_ctx *rules_ctx_free(struct rules_ctx *c)
 	index_free(&c->nonce_ix);
 	index_free(&c->req_ix);
 	free(c->prev_challenge_nonce);
+	free(c->eval);
 	free(c);
 	return NULL;
 }
@@ -641,8 +643,13 @@ static enum xs_auth_intent infer_intent(const struct rules_eval *e)
 
 static void eval_init(struct rules_eval *e, struct rules_ctx *c, struct xs_exchange *ex)
 {
-	*e = (struct rules_eval){ .c = c, .ex = ex, .ch_err = -ENOENT, .ch_pick = -1,
-				  .cr_err = -ENOENT, .body_err = -ENOENT };
+	memset(e, 0, offsetof(struct rules_eval, ch));
+	e->c = c;
+	e->ex = ex;
+	e->ch_err = -ENOENT;
+	e->ch_pick = -1;
+	e->cr_err = -ENOENT;
+	xmlsvc_report_init(&e->body);
 	e->notify = role(ex, ex->i_notify);
 	e->challenge = role(ex, ex->i_challenge);
 	e->retry = role(ex, ex->i_retry);
@@ -744,9 +751,9 @@ int rules_evaluate(struct rules_ctx *c, struct xs_exchange *ex, const char *cons
 	if (!c || !ex)
 		return -EINVAL;
 	rules_assign_roles(ex);
-	struct rules_eval *e = malloc(sizeof *e);
+	struct rules_eval *e = c->eval;
 	if (!e)
-		return -ENOMEM;
+		return -EINVAL; /* not from rules_ctx_new */
 	eval_init(e, c, ex);
 	size_t before = ex->n_findings;
 	int r = 0;
@@ -755,7 +762,8 @@ int rules_evaluate(struct rules_ctx *c, struct xs_exchange *ex, const char *cons
 			r = rule_fns[i](e, &catalogue[i]);
 	if (r == 0)
 		r = remember(e);
-	explicit_bzero(e, sizeof *e);
-	free(e);
+	/* the credentials parsed and the pointer to the known secret go; ch and body
+	 * hold only what the wire carried */
+	explicit_bzero(e, offsetof(struct rules_eval, ch));
 	return r < 0 ? r : (int)(ex->n_findings - before);
 }

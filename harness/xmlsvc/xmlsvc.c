@@ -388,6 +388,34 @@ static struct check_cache *thread_cache(void)
 
 static int check_body(const uint8_t *buf, size_t len, struct xmlsvc_report *out);
 
+/* The bytes of a report that mean something: strings up to their NUL, items up to n_items. */
+static void report_copy(struct xmlsvc_report *dst, const struct xmlsvc_report *src)
+{
+	dst->kind = src->kind;
+	dst->problems = src->problems;
+	dst->first = src->first;
+	dst->trailing_crlf = src->trailing_crlf;
+	dst->n_items = src->n_items;
+	size_t n = strnlen(src->url, XMLSVC_MAX_URL);
+	memcpy(dst->url, src->url, n);
+	dst->url[n] = '\0';
+	for (size_t i = 0; i < XS_MIN(src->n_items, (size_t)XMLSVC_KEEP_ITEMS); i++) {
+		const struct xmlsvc_item *a = &src->items[i];
+		struct xmlsvc_item *b = &dst->items[i];
+		b->priority = a->priority;
+		b->has_priority = a->has_priority;
+		n = strnlen(a->url, XMLSVC_MAX_URL);
+		memcpy(b->url, a->url, n);
+		b->url[n] = '\0';
+	}
+}
+
+void xmlsvc_report_init(struct xmlsvc_report *r)
+{
+	static const struct xmlsvc_report none; /* as zeroed: XMLSVC_EMPTY, XMLSVC_OK */
+	report_copy(r, &none);
+}
+
 int xmlsvc_check(const uint8_t *buf, size_t len, struct xmlsvc_report *out)
 {
 	if (!out || (!buf && len))
@@ -399,7 +427,7 @@ int xmlsvc_check(const uint8_t *buf, size_t len, struct xmlsvc_report *out)
 	for (unsigned i = 0; c && i < CHECK_CACHE; i++)
 		if (c->e[i].body && c->e[i].hash == h && c->e[i].len == len &&
 		    (!len || !memcmp(c->e[i].body, buf, len))) {
-			*out = c->e[i].rep;
+			report_copy(out, &c->e[i].rep);
 			return 0;
 		}
 	int rc = check_body(buf, len, out);
@@ -414,7 +442,7 @@ int xmlsvc_check(const uint8_t *buf, size_t len, struct xmlsvc_report *out)
 			memcpy(copy, buf, len);
 		c->e[slot].hash = h;
 		c->e[slot].len = len;
-		c->e[slot].rep = *out;
+		report_copy(&c->e[slot].rep, out);
 	}
 	return rc;
 }
@@ -440,7 +468,7 @@ static int check_body(const uint8_t *buf, size_t len, struct xmlsvc_report *out)
 	}
 	if (rc < 0)
 		return rc;
-	*out = r;
+	report_copy(out, &r);
 	return 0;
 }
 

@@ -83,6 +83,13 @@ enum xmlsvc_kind xmlsvc_classify(const uint8_t *buf, size_t len);
 int xmlsvc_check(const uint8_t *buf, size_t len, struct xmlsvc_report *out);
 
 /*
+ * A report of nothing checked (an empty body's fields before its problems).
+ * Reports are written, copied and read through their fields: what follows a
+ * string's NUL, or the items past n_items, holds nothing (it is 18 KB of room).
+ */
+void xmlsvc_report_init(struct xmlsvc_report *r);
+
+/*
  * Do two URLs name the same resource? True when equal byte for byte, or equal
  * after libcurl's normalisation (scheme and host case, default port, empty
  * path as "/"). Used to compare a fetched URL with the pushed one.
