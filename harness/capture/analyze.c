@@ -405,8 +405,12 @@ out:
 
 static struct fold *fold_for(struct cap_analyzer *a, const char *rule, enum xs_subject s)
 {
+	/* rule ids are the catalogue's own strings: by address first, by text if not */
 	for (size_t i = 0; i < a->n_folds; i++)
-		if (a->folds[i].rule == rule || !strcmp(a->folds[i].rule, rule))
+		if (a->folds[i].rule == rule)
+			return &a->folds[i];
+	for (size_t i = 0; i < a->n_folds; i++)
+		if (!strcmp(a->folds[i].rule, rule))
 			return &a->folds[i];
 	struct fold *nf = realloc(a->folds, (a->n_folds + 1) * sizeof *nf);
 	if (!nf)
