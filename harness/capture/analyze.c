@@ -36,6 +36,8 @@ struct pend {
 	uint32_t ahash;
 	uint64_t seq;                /* creation order */
 	struct pend *prev, *next;    /* all open exchanges */
+	int64_t due;                 /* judged once the capture's time is past this */
+	int64_t window;              /* the fetch window, us */
 	uint32_t hash;
 	struct xs_exchange *ex;
 	char *call_id, *from_tag;
@@ -631,6 +633,7 @@ static struct pend *pend_new(struct cap_analyzer *a, const struct sip_msg *m)
 	struct pend *p = calloc(1, sizeof *p);
 	if (!p)
 		return NULL;
+	p->window = a->o.fetch_window_us;
 	char id[32];
 	snprintf(id, sizeof id, "e%llu", (unsigned long long)++a->next_id);
 	p->call_id = xs_span_dup(m->call_id);
@@ -668,10 +671,27 @@ static struct pend *pend_new(struct cap_analyzer *a, const struct sip_msg *m)
 	return p;
 }
 
+/*
+ * When p is complete, from its times (kept in p, so that the expiry walk reads
+ * nothing else): idle too long without a final answer; after the fetch, a
+ * short linger (only a retransmission or a second fetch can come); else the
+ * fetch window after the final answer.
+ */
+static void pend_due(struct pend *p)
+{
+	if (p->ex->i_final < 0)
+		p->due = p->last_ts + CAP_EXCHANGE_IDLE_US;
+	else if (p->fetch_ts)
+		p->due = XS_MIN(p->fetch_ts + CAP_FETCH_LINGER_US, p->final_ts + p->window);
+	else
+		p->due = p->final_ts + p->window;
+}
+
 /* Hand m to p's exchange; returns its index, or -1 when it was not kept (m freed). */
 static int pend_add(struct pend *p, struct sip_msg *m)
 {
 	p->last_ts = m->ts_us;
+	pend_due(p);
 	if (p->ex->n_msgs >= CAP_EX_MAX_MSGS) {
 		p->dropped_msgs++;
 		sip_msg_free(m);
@@ -731,6 +751,7 @@ static void place_request(struct cap_analyzer *a, struct sip_msg *m, bool watche
 	if (i >= 0)
 		p->ex->i_notify = i;
 	p->last_ts = m->ts_us;
+	pend_due(p);
 }
 
 static void place_response(struct cap_analyzer *a, struct sip_msg *m)
@@ -770,6 +791,7 @@ static void place_response(struct cap_analyzer *a, struct sip_msg *m)
 	ex->i_final = i;
 	p->final_ts = ts;
 	p->final_2xx = status / 100 == 2;
+	pend_due(p);
 }
 
 /* ---- HTTP ----------------------------------------------------------- */
@@ -828,8 +850,10 @@ static void http_unit(struct cap_analyzer *a, const struct cap_unit *u)
 		.url = xs_buf_steal(&url, NULL), .user_agent = ua.len ? xs_span_dup(ua) : NULL,
 	};
 	if (req.method && req.target && req.url && xs_exchange_add_http(best->ex, &req) == 0 &&
-	    !best->fetch_ts)
+	    !best->fetch_ts) {
 		best->fetch_ts = u->ts_us;
+		pend_due(best);
+	}
 	device_saw(best->dev, ua);
 	free(req.method);
 	free(req.target);
@@ -915,13 +939,7 @@ static void expire(struct cap_analyzer *a, bool all)
 	struct pend *p = a->open;
 	while (p) {
 		struct pend *next = p->next;
-		/* after the fetch only a retransmission or a second fetch can come: linger briefly */
-		bool done = all ||
-			    (p->ex->i_final < 0 ? a->now - p->last_ts > CAP_EXCHANGE_IDLE_US
-			     : p->fetch_ts	? a->now - p->fetch_ts > CAP_FETCH_LINGER_US ||
-						   a->now - p->final_ts > a->o.fetch_window_us
-						: a->now - p->final_ts > a->o.fetch_window_us);
-		if (done)
+		if (all || a->now > p->due) /* pend_due */
 			judge(a, p);
 		p = next;
 	}
