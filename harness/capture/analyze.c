@@ -40,7 +40,7 @@ struct pend {
 	int64_t window;              /* the fetch window, us */
 	uint32_t hash;
 	struct xs_exchange *ex;
-	char *call_id, *from_tag;
+	char *call_id, *from_tag; /* these three: part of the pend's allocation */
 	char *branch_notify;
 	uint32_t cseq_notify, cseq_retry;
 	bool has_retry;
@@ -511,10 +511,7 @@ static void pend_unlink(struct cap_analyzer *a, struct pend *p)
 static void pend_free(struct pend *p)
 {
 	xs_exchange_free(p->ex);
-	free(p->call_id);
-	free(p->from_tag);
-	free(p->branch_notify);
-	free(p);
+	free(p); /* with its strings */
 }
 
 static bool has_bad_verdict(const struct xs_exchange *ex)
@@ -621,6 +618,17 @@ static struct pend *pend_find(struct cap_analyzer *a, struct xs_span call_id,
 	return NULL;
 }
 
+/* Copy span v and a NUL to *at, moving *at past them; returns the copy. */
+static char *put_span(char **at, struct xs_span v)
+{
+	char *d = *at;
+	if (v.len)
+		memcpy(d, v.p, v.len);
+	d[v.len] = '\0';
+	*at += v.len + 1;
+	return d;
+}
+
 static struct pend *pend_new(struct cap_analyzer *a, const struct sip_msg *m)
 {
 	if (a->n_open >= CAP_MAX_PENDING) { /* judge the oldest as it is */
@@ -630,17 +638,20 @@ static struct pend *pend_new(struct cap_analyzer *a, const struct sip_msg *m)
 				   CAP_MAX_PENDING, old->ex->id);
 		judge(a, old);
 	}
-	struct pend *p = calloc(1, sizeof *p);
+	/* the dialog's strings live at the end of the same allocation */
+	size_t lc = m->call_id.len + 1, lf = m->from_tag.len ? m->from_tag.len + 1 : 0,
+	       lb = m->via_branch.len + 1;
+	struct pend *p = calloc(1, sizeof *p + lc + lf + lb);
 	if (!p)
 		return NULL;
+	char *str = (char *)(p + 1);
+	p->call_id = put_span(&str, m->call_id);
+	p->from_tag = lf ? put_span(&str, m->from_tag) : NULL;
+	p->branch_notify = put_span(&str, m->via_branch);
 	p->window = a->o.fetch_window_us;
 	char id[32];
 	snprintf(id, sizeof id, "e%llu", (unsigned long long)++a->next_id);
-	p->call_id = xs_span_dup(m->call_id);
-	p->from_tag = m->from_tag.len ? xs_span_dup(m->from_tag) : NULL;
-	p->branch_notify = xs_span_dup(m->via_branch);
-	if (!p->call_id || (m->from_tag.len && !p->from_tag) || !p->branch_notify ||
-	    xs_exchange_new(&p->ex, id) < 0) {
+	if (xs_exchange_new(&p->ex, id) < 0) {
 		pend_free(p);
 		return NULL;
 	}

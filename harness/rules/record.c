@@ -242,15 +242,13 @@ int xs_exchange_new(struct xs_exchange **ret, const char *id)
 {
 	if (!ret)
 		return -EINVAL;
-	struct xs_exchange *ex = calloc(1, sizeof *ex);
+	/* the id lives at the end of the same allocation */
+	const char *name = id ? id : "e1";
+	size_t n = strlen(name) + 1;
+	struct xs_exchange *ex = calloc(1, sizeof *ex + n);
 	if (!ex)
 		return -ENOMEM;
-	bool oom = false;
-	ex->id = dup_or_null(id ? id : "e1", &oom);
-	if (oom) {
-		free(ex);
-		return -ENOMEM;
-	}
+	ex->id = memcpy(ex + 1, name, n);
 	ex->i_notify = ex->i_challenge = ex->i_retry = ex->i_final = -1;
 	ex->fetch_window_us = XS_FETCH_WINDOW_DEFAULT_US;
 	*ret = ex;
@@ -288,7 +286,7 @@ struct xs_exchange *xs_exchange_free(struct xs_exchange *ex)
 {
 	if (!ex)
 		return NULL;
-	free(ex->id);
+	/* ex->id is part of ex */
 	free(ex->scenario);
 	free(ex->title);
 	for (size_t i = 0; i < ex->n_msgs; i++)

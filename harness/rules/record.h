@@ -68,7 +68,7 @@ struct xs_finding {
  * answer, and the HTTP requests inside the fetch window.
  */
 struct xs_exchange {
-	char *id;              /* owned: "e1"... or scenario-step id */
+	char *id;              /* "e1"... or scenario-step id; part of the exchange's allocation */
 	char *scenario;        /* owned: scenario name, NULL for captures */
 	char *title;           /* owned: one line, what was attempted */
 	const char *device_id; /* borrowed from the result's device */
