@@ -278,13 +278,13 @@ long cap_frame_len(const uint8_t *p, size_t len, int *kind, size_t *skip)
 
 /* ---- network and transport layers ----------------------------------- */
 
-static void cap_udp(const struct cap_frame_ctx *fc, const struct cap_flow *fl0,
-		    const uint8_t *p, size_t len)
+/* src and dst by address: the flow is made only for a message (most datagrams are not) */
+static void cap_udp(const struct cap_frame_ctx *fc, const struct cap_addr *src,
+		    const struct cap_addr *dst, const uint8_t *p, size_t len)
 {
 	struct xs_cur c = xs_cur_init(p, len);
-	struct cap_flow fl = *fl0;
-	uint16_t ulen, sum;
-	if (xs_cur_be16(&c, &fl.sport) < 0 || xs_cur_be16(&c, &fl.dport) < 0 ||
+	uint16_t sport, dport, ulen, sum;
+	if (xs_cur_be16(&c, &sport) < 0 || xs_cur_be16(&c, &dport) < 0 ||
 	    xs_cur_be16(&c, &ulen) < 0 || xs_cur_be16(&c, &sum) < 0)
 		return;
 	size_t plen = xs_cur_left(&c);
@@ -303,8 +303,10 @@ static void cap_udp(const struct cap_frame_ctx *fc, const struct cap_flow *fl0,
 				 plen, ulen >= 8 ? ulen - 8u : 0u);
 		return;
 	}
-	if (k >= 0)
+	if (k >= 0) {
+		struct cap_flow fl = { .src = *src, .dst = *dst, .sport = sport, .dport = dport };
 		cap_emit(fc, (enum cap_kind)k, XS_TP_UDP, &fl, pl, plen);
+	}
 }
 
 static void cap_tcp(const struct cap_frame_ctx *fc, const struct cap_flow *fl0,
@@ -341,14 +343,15 @@ static void cap_tcp(const struct cap_frame_ctx *fc, const struct cap_flow *fl0,
 void cap_l4(const struct cap_frame_ctx *fc, uint8_t proto, const struct cap_addr *src,
 	    const struct cap_addr *dst, const uint8_t *p, size_t len, unsigned depth)
 {
-	struct cap_flow fl = { .src = *src, .dst = *dst };
 	switch (proto) {
 	case 17:
-		cap_udp(fc, &fl, p, len);
+		cap_udp(fc, src, dst, p, len);
 		break;
-	case 6:
+	case 6: {
+		struct cap_flow fl = { .src = *src, .dst = *dst };
 		cap_tcp(fc, &fl, p, len, fc->cut);
 		break;
+	}
 	case 4:  /* IPv4 in IP */
 	case 41: /* IPv6 in IP */
 		if (depth < CAP_MAX_TUNNEL_DEPTH)
