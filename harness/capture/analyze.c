@@ -851,25 +851,37 @@ static void http_unit(struct cap_analyzer *a, const struct cap_unit *u)
 		else if (lower_eq(line.p, nlen, "user-agent"))
 			ua = v;
 	}
-	struct xs_buf url = { 0 };
-	if (target.len && target.p[0] == '/')
-		xs_buf_printf(&url, "http://%.*s", (int)host.len, (const char *)host.p);
-	xs_buf_append(&url, target.p, target.len);
-	struct xs_http_req req = {
-		.src = u->src, .dst = u->dst, .ts_us = u->ts_us, .frame = u->frame,
-		.method = xs_span_dup(method), .target = xs_span_dup(target),
-		.url = xs_buf_steal(&url, NULL), .user_agent = ua.len ? xs_span_dup(ua) : NULL,
-	};
-	if (req.method && req.target && req.url && xs_exchange_add_http(best->ex, &req) == 0 &&
-	    !best->fetch_ts) {
+	/* the four strings side by side, on the stack when they fit (add_http copies them) */
+	const uint8_t *hnul = host.len ? memchr(host.p, 0, host.len) : NULL;
+	size_t hlen = hnul ? (size_t)(hnul - host.p) : host.len; /* as "%.*s" puts it */
+	bool absolute = !(target.len && target.p[0] == '/');
+	size_t need = method.len + 1 + target.len + 1 + (absolute ? 0 : 7 + hlen) + target.len + 1 +
+		      ua.len + 1;
+	char stack[2048];
+	char *buf = need <= sizeof stack ? stack : malloc(need);
+	if (!buf)
+		return;
+	char *w = buf;
+	struct xs_http_req req = { .src = u->src, .dst = u->dst, .ts_us = u->ts_us, .frame = u->frame };
+	req.method = put_span(&w, method);
+	req.target = put_span(&w, target);
+	req.url = w;
+	if (!absolute) {
+		memcpy(w, "http://", 7);
+		w += 7;
+		if (hlen)
+			memcpy(w, host.p, hlen);
+		w += hlen;
+	}
+	(void)put_span(&w, target);
+	req.user_agent = ua.len ? put_span(&w, ua) : NULL;
+	if (xs_exchange_add_http(best->ex, &req) == 0 && !best->fetch_ts) {
 		best->fetch_ts = u->ts_us;
 		pend_due(best);
 	}
 	device_saw(best->dev, ua);
-	free(req.method);
-	free(req.target);
-	free(req.url);
-	free(req.user_agent);
+	if (buf != stack)
+		free(buf);
 }
 
 /* ---- decoder callbacks ---------------------------------------------- */

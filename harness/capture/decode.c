@@ -309,17 +309,18 @@ static void cap_udp(const struct cap_frame_ctx *fc, const struct cap_addr *src,
 	}
 }
 
-static void cap_tcp(const struct cap_frame_ctx *fc, const struct cap_flow *fl0,
-		    const uint8_t *p, size_t len, bool cut)
+static void cap_tcp(const struct cap_frame_ctx *fc, const struct cap_addr *src,
+		    const struct cap_addr *dst, const uint8_t *p, size_t len, bool cut)
 {
 	struct xs_cur c = xs_cur_init(p, len);
-	struct cap_flow fl = *fl0;
+	uint16_t sport, dport;
 	uint32_t seq, ack;
 	uint8_t off, flags;
-	if (xs_cur_be16(&c, &fl.sport) < 0 || xs_cur_be16(&c, &fl.dport) < 0 ||
+	if (xs_cur_be16(&c, &sport) < 0 || xs_cur_be16(&c, &dport) < 0 ||
 	    xs_cur_be32(&c, &seq) < 0 || xs_cur_be32(&c, &ack) < 0 || xs_cur_u8(&c, &off) < 0 ||
 	    xs_cur_u8(&c, &flags) < 0)
 		return;
+	struct cap_flow fl = { .src = *src, .dst = *dst, .sport = sport, .dport = dport };
 	size_t hlen = (size_t)(off >> 4) * 4;
 	c = xs_cur_init(p, len);
 	if (hlen < 20 || xs_cur_skip(&c, hlen) < 0) {
@@ -347,11 +348,9 @@ void cap_l4(const struct cap_frame_ctx *fc, uint8_t proto, const struct cap_addr
 	case 17:
 		cap_udp(fc, src, dst, p, len);
 		break;
-	case 6: {
-		struct cap_flow fl = { .src = *src, .dst = *dst };
-		cap_tcp(fc, &fl, p, len, fc->cut);
+	case 6:
+		cap_tcp(fc, src, dst, p, len, fc->cut);
 		break;
-	}
 	case 4:  /* IPv4 in IP */
 	case 41: /* IPv6 in IP */
 		if (depth < CAP_MAX_TUNNEL_DEPTH)
