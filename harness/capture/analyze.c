@@ -37,7 +37,6 @@ struct pend {
 	uint64_t seq;                /* creation order */
 	struct pend *prev, *next;    /* all open exchanges */
 	int64_t due;                 /* judged once the capture's time is past this */
-	int64_t window;              /* the fetch window, us */
 	uint32_t hash;
 	struct xs_exchange *ex;
 	char *call_id, *from_tag; /* these three: part of the pend's allocation */
@@ -648,7 +647,6 @@ static struct pend *pend_new(struct cap_analyzer *a, const struct sip_msg *m)
 	p->call_id = put_span(&str, m->call_id);
 	p->from_tag = lf ? put_span(&str, m->from_tag) : NULL;
 	p->branch_notify = put_span(&str, m->via_branch);
-	p->window = a->o.fetch_window_us;
 	char id[32];
 	snprintf(id, sizeof id, "e%llu", (unsigned long long)++a->next_id);
 	if (xs_exchange_new(&p->ex, id) < 0) {
@@ -688,21 +686,21 @@ static struct pend *pend_new(struct cap_analyzer *a, const struct sip_msg *m)
  * short linger (only a retransmission or a second fetch can come); else the
  * fetch window after the final answer.
  */
-static void pend_due(struct pend *p)
+static void pend_due(const struct cap_analyzer *a, struct pend *p)
 {
 	if (p->ex->i_final < 0)
 		p->due = p->last_ts + CAP_EXCHANGE_IDLE_US;
 	else if (p->fetch_ts)
-		p->due = XS_MIN(p->fetch_ts + CAP_FETCH_LINGER_US, p->final_ts + p->window);
+		p->due = XS_MIN(p->fetch_ts + CAP_FETCH_LINGER_US, p->final_ts + a->o.fetch_window_us);
 	else
-		p->due = p->final_ts + p->window;
+		p->due = p->final_ts + a->o.fetch_window_us;
 }
 
 /* Hand m to p's exchange; returns its index, or -1 when it was not kept (m freed). */
-static int pend_add(struct pend *p, struct sip_msg *m)
+static int pend_add(const struct cap_analyzer *a, struct pend *p, struct sip_msg *m)
 {
 	p->last_ts = m->ts_us;
-	pend_due(p);
+	pend_due(a, p);
 	if (p->ex->n_msgs >= CAP_EX_MAX_MSGS) {
 		p->dropped_msgs++;
 		sip_msg_free(m);
@@ -728,18 +726,18 @@ static void place_request(struct cap_analyzer *a, struct sip_msg *m, bool watche
 		struct xs_exchange *ex = p->ex;
 		bool same_branch = xs_span_eq_str(m->via_branch, p->branch_notify);
 		if (m->cseq == p->cseq_notify && same_branch) {
-			pend_add(p, m); /* retransmission of the first NOTIFY */
+			pend_add(a, p, m); /* retransmission of the first NOTIFY */
 			return;
 		}
 		if (p->has_retry && m->cseq == p->cseq_retry) {
-			pend_add(p, m); /* retransmission of the retry */
+			pend_add(a, p, m); /* retransmission of the retry */
 			return;
 		}
 		/* RFC 3261 §22.2: the retry after a challenge (rules check CSeq + 1) */
 		if (!p->has_retry && ex->i_challenge >= 0 && ex->i_final < 0 &&
 		    m->cseq >= p->cseq_notify && has_authorization(m)) {
 			m->dir = XS_DIR_TO_PHONE;
-			int i = pend_add(p, m);
+			int i = pend_add(a, p, m);
 			if (i >= 0) {
 				ex->i_retry = i;
 				p->has_retry = true;
@@ -758,11 +756,11 @@ static void place_request(struct cap_analyzer *a, struct sip_msg *m, bool watche
 		sip_msg_free(m);
 		return;
 	}
-	int i = pend_add(p, m);
+	int i = pend_add(a, p, m);
 	if (i >= 0)
 		p->ex->i_notify = i;
 	p->last_ts = m->ts_us;
-	pend_due(p);
+	pend_due(a, p);
 }
 
 static void place_response(struct cap_analyzer *a, struct sip_msg *m)
@@ -785,7 +783,7 @@ static void place_response(struct cap_analyzer *a, struct sip_msg *m)
 	}
 	int status = m->status;
 	int64_t ts = m->ts_us;
-	int i = pend_add(p, m);
+	int i = pend_add(a, p, m);
 	if (i < 0 || status < 200)
 		return;
 	if (to_first && !p->has_retry && (status == 401 || status == 407)) {
@@ -802,7 +800,7 @@ static void place_response(struct cap_analyzer *a, struct sip_msg *m)
 	ex->i_final = i;
 	p->final_ts = ts;
 	p->final_2xx = status / 100 == 2;
-	pend_due(p);
+	pend_due(a, p);
 }
 
 /* ---- HTTP ----------------------------------------------------------- */
@@ -852,10 +850,9 @@ static void http_unit(struct cap_analyzer *a, const struct cap_unit *u)
 			ua = v;
 	}
 	/* the four strings side by side, on the stack when they fit (add_http copies them) */
-	const uint8_t *hnul = host.len ? memchr(host.p, 0, host.len) : NULL;
-	size_t hlen = hnul ? (size_t)(hnul - host.p) : host.len; /* as "%.*s" puts it */
+	host = xs_span_upto_nul(host); /* as "%.*s" put it */
 	bool absolute = !(target.len && target.p[0] == '/');
-	size_t need = method.len + 1 + target.len + 1 + (absolute ? 0 : 7 + hlen) + target.len + 1 +
+	size_t need = method.len + 1 + target.len + 1 + (absolute ? 0 : 7 + host.len) + target.len + 1 +
 		      ua.len + 1;
 	char stack[2048];
 	char *buf = need <= sizeof stack ? stack : malloc(need);
@@ -869,15 +866,15 @@ static void http_unit(struct cap_analyzer *a, const struct cap_unit *u)
 	if (!absolute) {
 		memcpy(w, "http://", 7);
 		w += 7;
-		if (hlen)
-			memcpy(w, host.p, hlen);
-		w += hlen;
+		if (host.len)
+			memcpy(w, host.p, host.len);
+		w += host.len;
 	}
 	(void)put_span(&w, target);
 	req.user_agent = ua.len ? put_span(&w, ua) : NULL;
 	if (xs_exchange_add_http(best->ex, &req) == 0 && !best->fetch_ts) {
 		best->fetch_ts = u->ts_us;
-		pend_due(best);
+		pend_due(a, best);
 	}
 	device_saw(best->dev, ua);
 	if (buf != stack)

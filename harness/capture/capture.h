@@ -102,7 +102,7 @@ int cap_read_stream(struct cap_decoder *d, FILE *f, char *err, size_t errlen);
 
 /*
  * Read the capture file at path: a classic pcap file is mapped and its
- * records framed in place, 8 MiB at a time, each window's pages released
+ * records framed in place, 4 MiB at a time, each window's pages released
  * once framed (the fast path: no copy, no call into libpcap; same checks,
  * same notes; read in 4 MiB chunks when it cannot be mapped); anything else
  * (pcapng, a pipe) goes through cap_read_stream and libpcap. A file that

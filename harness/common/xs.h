@@ -77,6 +77,12 @@ static inline bool xs_span_caseeq(struct xs_span a, struct xs_span b) /* ASCII c
 	}
 	return true;
 }
+/* s up to its first NUL byte (all of it when there is none): what printf's "%.*s" puts. */
+static inline struct xs_span xs_span_upto_nul(struct xs_span s)
+{
+	const void *nul = s.len ? memchr(s.p, 0, s.len) : NULL;
+	return nul ? xs_span(s.p, (size_t)((const uint8_t *)nul - s.p)) : s;
+}
 static inline bool xs_span_caseeq_str(struct xs_span a, const char *s) /* ASCII case-insensitive */
 {
 	return xs_span_caseeq(a, xs_span_str(s));

@@ -353,13 +353,6 @@ struct rules_request *rules_request_find(struct rules_ctx *c, const char *key)
 	return s >= 0 ? &c->reqs[s] : NULL;
 }
 
-/* s up to its first NUL, as printf's %.*s would put it */
-static void put_upto_nul(struct xs_buf *b, struct xs_span s)
-{
-	const void *nul = s.len ? memchr(s.p, 0, s.len) : NULL;
-	xs_buf_append(b, s.p, nul ? (size_t)((const uint8_t *)nul - s.p) : s.len);
-}
-
 /* "Call-ID CSeq method branch", built by pieces: a key per NOTIFY of every exchange */
 int rules_request_key(const struct sip_msg *m, struct xs_buf *b)
 {
@@ -371,11 +364,12 @@ int rules_request_key(const struct sip_msg *m, struct xs_buf *b)
 		num[--n] = (char)('0' + v % 10);
 	while (v /= 10);
 	num[--n] = ' ';
-	put_upto_nul(b, m->call_id);
+	struct xs_span cid = xs_span_upto_nul(m->call_id), br = xs_span_upto_nul(m->via_branch);
+	xs_buf_append(b, cid.p, cid.len);
 	xs_buf_append(b, num + n, sizeof num - n);
 	xs_buf_puts(b, m->method);
 	xs_buf_puts(b, " ");
-	put_upto_nul(b, m->via_branch);
+	xs_buf_append(b, br.p, br.len);
 	return xs_buf_cstr(b) ? 0 : -ENOMEM;
 }
 

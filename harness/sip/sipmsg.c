@@ -20,13 +20,27 @@
 #define SIP_MAX_LEADING_BLANKS 16u
 /* The stack part of the arena of a verdict parse: a plain response needs some 4 KiB. */
 #define OSIP_ARENA_STACK (16u * 1024u)
-/* How many header names are known by number (enum name_no below). */
-#define NAMES_KNOWN 25
+
+/*
+ * Header names known by number: those with a compact form (RFC 3261 §7.3.3,
+ * RFC 3265 §7.2 for Event/Allow-Events, RFC 3515), then those the rules look
+ * up most. Each header line gets its name's number when it is read, so a
+ * lookup compares numbers, not names, whichever form the wire used. 0: not
+ * known (looked up by name).
+ */
+enum name_no {
+	HN_NONE, HN_CALL_ID, HN_FROM, HN_TO, HN_VIA, HN_CONTENT_LENGTH, HN_CONTENT_TYPE,
+	HN_CONTENT_ENCODING, HN_EVENT, HN_ALLOW_EVENTS, HN_SUPPORTED, HN_CONTACT, HN_SUBJECT,
+	HN_REFER_TO, HN_REFERRED_BY, HN_SESSION_EXPIRES, HN_CSEQ, HN_AUTHORIZATION,
+	HN_WWW_AUTHENTICATE, HN_PROXY_AUTHENTICATE, HN_PROXY_AUTHORIZATION, HN_SERVER,
+	HN_USER_AGENT, HN_MAX_FORWARDS, HN_EXPIRES,
+	HN_COUNT
+};
 
 struct sip_hdr {
 	struct xs_span name;
 	struct xs_span value; /* trimmed; into raw, or into unfolded for folded lines */
-	uint8_t id;           /* name_id(name) */
+	uint8_t id;           /* name_id(name): enum name_no */
 };
 
 /* The public record plus what only this file sees. Created by sip_msg_parse only. */
@@ -38,7 +52,7 @@ struct sip_msg_priv {
 	size_t unfolded_len;
 	bool osip_tried;   /* sip_msg_osip ran: pub.osip is its answer */
 	int8_t osip_ok;    /* libosip2 accepts the bytes: 1, refuses: 0, not asked: -1 */
-	uint16_t first_of[NAMES_KNOWN]; /* per known name: 1 + its first line, 0: none */
+	uint16_t first_of[HN_COUNT]; /* per known name: 1 + its first line, 0: none */
 };
 
 static const struct sip_msg_priv *priv_c(const struct sip_msg *m)
@@ -78,21 +92,7 @@ void xs_endpoint_format(const struct xs_endpoint *e, char *out, size_t size)
 		snprintf(out, size, "%s:%u", addr, (unsigned)e->port);
 }
 
-/*
- * Header names known by number: those with a compact form (RFC 3261 §7.3.3,
- * RFC 3265 §7.2 for Event/Allow-Events, RFC 3515), then those the rules look
- * up most. Each header line gets its name's number when it is read, so a
- * lookup compares numbers, not names, whichever form the wire used. 0: not
- * known (looked up by name).
- */
-enum name_no {
-	HN_NONE, HN_CALL_ID, HN_FROM, HN_TO, HN_VIA, HN_CONTENT_LENGTH, HN_CONTENT_TYPE,
-	HN_CONTENT_ENCODING, HN_EVENT, HN_ALLOW_EVENTS, HN_SUPPORTED, HN_CONTACT, HN_SUBJECT,
-	HN_REFER_TO, HN_REFERRED_BY, HN_SESSION_EXPIRES, HN_CSEQ, HN_AUTHORIZATION,
-	HN_WWW_AUTHENTICATE, HN_PROXY_AUTHENTICATE, HN_PROXY_AUTHORIZATION, HN_SERVER,
-	HN_USER_AGENT, HN_MAX_FORWARDS, HN_EXPIRES,
-	HN_COUNT
-};
+/* The known names (enum name_no above), full and compact. */
 #define HN(no, name, c) [no] = { name, sizeof name - 1, c }
 static const struct {
 	const char *name;
@@ -126,7 +126,6 @@ static const struct {
 	HN(HN_EXPIRES, "Expires", 0),
 };
 #undef HN
-_Static_assert(HN_COUNT == NAMES_KNOWN, "NAMES_KNOWN is the size of enum name_no");
 
 static char lower(uint8_t c)
 {
@@ -626,6 +625,7 @@ bool sip_msg_osip_accepts(const struct sip_msg *m)
 	if (pm->osip_ok < 0) {
 		/* only the verdict is kept: the parse is made in an arena and dropped
 		 * whole, without its three dozen frees */
+		/* before the arena: libosip2's own tables must not be made in it */
 		pthread_once(&osip_once, osip_init_once);
 		alignas(max_align_t) uint8_t buf[OSIP_ARENA_STACK];
 		struct osipmem a;

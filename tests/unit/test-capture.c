@@ -1285,21 +1285,34 @@ Test(capture, work_queue_runs_in_order_and_gives_back)
 
 /* ---- the file reader's fast path agrees with libpcap ------------------ */
 
-static int run_file(const struct xs_buf *b, struct seen *s)
+/* b written to a fresh file; its name in path ("/tmp/test-capture-XXXXXX"). */
+static void write_temp(const struct xs_buf *b, char *path)
 {
-	char path[] = "/tmp/test-capture-XXXXXX";
 	int fd = mkstemp(path);
 	cr_assert_geq(fd, 0);
 	cr_assert_eq(write(fd, b->p, b->len), (ssize_t)b->len);
 	close(fd);
-	memset(s, 0, sizeof *s);
-	struct cap_sink sink = { .ctx = s, .unit = on_unit, .note = on_note };
+}
+
+/* cap_read_file of path into sink, the decoder finished; its return. */
+static int read_into(const struct cap_sink *sink, const char *path)
+{
 	struct cap_decoder *d;
-	cr_assert_eq(cap_decoder_new(&d, &sink), 0);
+	cr_assert_eq(cap_decoder_new(&d, sink), 0);
 	char err[256];
 	int r = cap_read_file(d, path, err, sizeof err);
 	cap_decoder_finish(d);
 	cap_decoder_free(d);
+	return r;
+}
+
+static int run_file(const struct xs_buf *b, struct seen *s)
+{
+	char path[] = "/tmp/test-capture-XXXXXX";
+	write_temp(b, path);
+	memset(s, 0, sizeof *s);
+	struct cap_sink sink = { .ctx = s, .unit = on_unit, .note = on_note };
+	int r = read_into(&sink, path);
 	unlink(path);
 	return r;
 }
@@ -1382,20 +1395,12 @@ Test(capture, file_shrinking_while_mapped_ends_as_truncated)
 	for (int i = 0; i < 400; i++) /* ~120 KB: most of it past the first page */
 		pcap_rec(&pb, ip, il, il);
 	char path[] = "/tmp/test-capture-XXXXXX";
-	int fd = mkstemp(path);
-	cr_assert_geq(fd, 0);
-	cr_assert_eq(write(fd, pb.b.p, pb.b.len), (ssize_t)pb.b.len);
-	close(fd);
+	write_temp(&pb.b, path);
 	struct shrinker k = { .path = path };
 	struct sigaction before, now;
 	cr_assert_eq(sigaction(SIGBUS, NULL, &before), 0);
 	struct cap_sink sink = { .ctx = &k, .unit = shrink_on_unit, .note = shrink_on_note };
-	struct cap_decoder *d;
-	cr_assert_eq(cap_decoder_new(&d, &sink), 0);
-	char err[256];
-	int r = cap_read_file(d, path, err, sizeof err);
-	cap_decoder_finish(d);
-	cap_decoder_free(d);
+	int r = read_into(&sink, path);
 	unlink(path);
 	cr_assert_eq(r, 1, "a shrunk file is read as a truncated one: %d", r);
 	cr_assert(noted(&k.s, "shrank"), "%s", k.s.n_notes ? k.s.notes[0] : "(no note)");
