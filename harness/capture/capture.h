@@ -101,18 +101,13 @@ const struct cap_stats *cap_decoder_stats(const struct cap_decoder *d);
 int cap_read_stream(struct cap_decoder *d, FILE *f, char *err, size_t errlen);
 
 /*
- * Read the capture file at path: a classic pcap file is mapped and its
- * records framed in place, 4 MiB at a time, each window's pages released
- * once framed (the fast path: no copy, no call into libpcap; same checks,
- * same notes; read in 4 MiB chunks when it cannot be mapped); anything else
- * (pcapng, a pipe) goes through cap_read_stream and libpcap. A file that
- * shrinks while it is mapped ends the read as a truncated file (a SIGBUS
- * handler is installed for the read). Same returns, plus -errno when path
- * cannot be opened (err says why).
+ * Read the capture file at path: a classic pcap file is read in 1 MiB chunks
+ * and its records framed in place (the fast path: no call into libpcap;
+ * same checks, same notes); anything else (pcapng, a pipe) goes through
+ * cap_read_stream and libpcap. Same returns, plus -errno when path cannot
+ * be opened (err says why).
  */
 int cap_read_file(struct cap_decoder *d, const char *path, char *err, size_t errlen);
-/* cap_read_file maps classic pcap files (true, the default) or reads them in chunks (tests). */
-extern bool cap_read_map;
 
 /* Recognise a start line: CAP_SIP, CAP_HTTP, or -1 (first bytes only). */
 int cap_classify(const uint8_t *p, size_t len);
