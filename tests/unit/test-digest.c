@@ -314,6 +314,39 @@ Test(digest, credentials_parsed_again_give_the_same)
 	}
 }
 
+Test(digest, challenges_parsed_again_give_the_same)
+{
+	static const char two[] = "Digest realm=\"a\", nonce=\"n1\", qop=\"auth\", "
+				  "Digest realm=\"a\", nonce=\"n2\", algorithm=SHA-256";
+	char other[sizeof two];
+	memcpy(other, two, sizeof other);
+	other[14] = 'b'; /* same length, another realm */
+	struct digest_challenge a[4], b[4];
+	struct digest_error e;
+	for (int i = 0; i < 2; i++) {
+		size_t na = 0, nb = 1;
+		cr_assert_eq(parse_chal(two, a, 4, &na, &e), 2);
+		memset(b, 0, sizeof b);
+		cr_assert_eq(parse_chal(two, b, 4, &nb, &e), 2, "appended after what is there");
+		cr_assert_eq(na, 2);
+		cr_assert_eq(nb, 3);
+		cr_assert_eq(e.code, DIGEST_PERR_NONE);
+		cr_assert_eq(memcmp(&a[0], &b[1], 2 * sizeof a[0]), 0);
+		/* no room for both: the error a first parse gives */
+		nb = 3;
+		cr_assert_eq(parse_chal(two, b, 4, &nb, &e), -EBADMSG);
+		cr_assert_eq(e.code, DIGEST_PERR_TOOMANY);
+		nb = 0;
+		cr_assert_eq(parse_chal(other, b, 4, &nb, &e), 2);
+		cr_assert_str_eq(b[0].realm, "b", "same length, not the same header");
+		/* one passed over is said again on every parse */
+		nb = 0;
+		cr_assert_eq(parse_chal("Digest realm=r, nonce=x, algorithm=MD7, Digest realm=r, nonce=y",
+					b, 4, &nb, &e), 1);
+		cr_assert_eq(e.code, DIGEST_PERR_ALGORITHM);
+	}
+}
+
 Test(digest, verify_names_the_failing_check)
 {
 	struct digest_credentials c;
