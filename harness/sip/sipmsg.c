@@ -133,14 +133,14 @@ static char lower(uint8_t c)
 }
 
 #define NAME_LEN_MAX 19 /* the longest known name, Proxy-Authorization */
-#define NAME_PER_LEN 6
+#define NAME_KEYS 64u   /* name_key's range: every known name has a key of its own */
 
-/* Built once: known names by length and by compact letter, token characters. */
+/* Built once: known names by key and by compact letter, token characters. */
 static struct {
-	uint8_t by_len[NAME_LEN_MAX + 1][NAME_PER_LEN]; /* ids, 0-terminated */
+	uint8_t by_key[NAME_KEYS]; /* ids, 0: none */
 	uint8_t by_compact[26];
 	bool token[256];
-	bool sep_special[256]; /* what find_sep must look at besides the separator */
+	bool sep_stop[2][256]; /* what find_sep stops at: [0] for ';', [1] for ',' */
 } tab;
 static pthread_once_t tab_once = PTHREAD_ONCE_INIT;
 static atomic_bool tab_done;
@@ -155,24 +155,35 @@ static bool is_token_char_slow(uint8_t c)
 	return c && strchr("-.!%*_+`'~", c);
 }
 
+/*
+ * A name's key from its length and its first and last characters, ASCII
+ * case folded (| 0x20 folds letters and leaves '-' and digits alone): the 24
+ * known names have 24 different keys (tab_init checks), so a lookup compares
+ * one candidate.
+ */
+static unsigned name_key(const uint8_t *p, size_t len)
+{
+	return (unsigned)(len + 6u * (p[0] | 0x20u) + 3u * (p[len - 1] | 0x20u)) % NAME_KEYS;
+}
+
 static void tab_init(void)
 {
 	for (uint8_t i = 1; i < XS_ARRAY_SIZE(known_names); i++) {
-		size_t len = known_names[i].len, k = 0;
-		if (len > NAME_LEN_MAX)
-			abort(); /* the table above outgrew NAME_LEN_MAX */
-		while (tab.by_len[len][k])
-			k++;
-		if (k + 1 >= NAME_PER_LEN)
-			abort(); /* ... or NAME_PER_LEN */
-		tab.by_len[len][k] = i;
+		size_t len = known_names[i].len;
+		unsigned k = name_key((const uint8_t *)known_names[i].name, len);
+		if (len < 2 || len > NAME_LEN_MAX || tab.by_key[k])
+			abort(); /* the table above outgrew NAME_LEN_MAX, or name_key */
+		tab.by_key[k] = i;
 		if (known_names[i].compact)
 			tab.by_compact[known_names[i].compact - 'a'] = i;
 	}
 	for (unsigned c = 0; c < 256; c++)
 		tab.token[c] = is_token_char_slow((uint8_t)c);
-	tab.sep_special['"'] = tab.sep_special['\\'] = true;
-	tab.sep_special['<'] = tab.sep_special['>'] = true;
+	for (int k = 0; k < 2; k++) {
+		tab.sep_stop[k][k ? ',' : ';'] = true;
+		tab.sep_stop[k]['"'] = tab.sep_stop[k]['\\'] = true;
+		tab.sep_stop[k]['<'] = tab.sep_stop[k]['>'] = true;
+	}
 	atomic_store_explicit(&tab_done, true, memory_order_release);
 }
 
@@ -190,14 +201,13 @@ static uint8_t name_id(struct xs_span n)
 		char c = lower(n.p[0]);
 		return c >= 'a' && c <= 'z' ? tab.by_compact[c - 'a'] : 0;
 	}
-	if (n.len > NAME_LEN_MAX)
+	if (!n.len || n.len > NAME_LEN_MAX)
 		return 0;
-	char c0 = lower(n.p[0]);
-	for (const uint8_t *id = tab.by_len[n.len]; *id; id++)
-		if (lower((uint8_t)known_names[*id].name[0]) == c0 &&
-		    xs_span_caseeq(n, xs_span(known_names[*id].name, n.len)))
-			return *id;
-	return 0;
+	uint8_t id = tab.by_key[name_key(n.p, n.len)];
+	return id && known_names[id].len == n.len &&
+			       xs_span_caseeq(n, xs_span(known_names[id].name, n.len))
+		       ? id
+		       : 0;
 }
 
 /* A lookup's name, resolved once per lookup, not once per header line. */
@@ -320,18 +330,23 @@ static int parse_start_line(struct sip_msg *m, struct xs_span line)
 }
 
 /*
- * The position of the next separator ch in s at or after `from`, outside
- * quoted strings and <...>; s.len when none.
+ * The position of the next separator ch (';' or ',') in s at or after
+ * `from`, outside quoted strings and <...>; s.len when none.
  */
 static size_t find_sep(struct xs_span s, size_t from, uint8_t ch)
 {
 	bool quoted = false;
 	int angle = 0;
 	tab_ready();
+	const bool *stop = tab.sep_stop[ch == ','];
 	for (size_t i = from; i < s.len; i++) {
+		if (!quoted) { /* the common case: a run of nothing to look at */
+			while (i < s.len && !stop[s.p[i]])
+				i++;
+			if (i == s.len)
+				break;
+		}
 		uint8_t c = s.p[i];
-		if (!quoted && c != ch && !tab.sep_special[c])
-			continue; /* the common case, told at once */
 		if (quoted) {
 			if (c == '\\')
 				i++;
@@ -560,8 +575,14 @@ int sip_msg_parse(struct sip_msg **ret, const uint8_t *buf, size_t len)
 	/* a header table sized to the message: at most one entry per line (and one
 	 * more than the cap, so that going over it is still told as -E2BIG) */
 	size_t lines = 1;
-	for (size_t i = 0; i < len; i++) /* a plain count: the compiler makes it wide */
-		lines += buf[i] == '\n';
+	for (size_t i = 0; i < len;) { /* in byte counters, which the compiler makes wide */
+		size_t n = XS_MIN(len - i, (size_t)255);
+		uint8_t k = 0;
+		for (size_t j = 0; j < n; j++)
+			k += buf[i + j] == '\n';
+		lines += k;
+		i += n;
+	}
 	lines = XS_MIN(lines, (size_t)SIP_MAX_HEADERS + 1);
 	/* one allocation: the message, its header table, then the raw bytes */
 	struct sip_msg_priv *pm = malloc(sizeof *pm + lines * sizeof *pm->hdrs + len + 1);
