@@ -39,8 +39,9 @@ struct pend {
 	int64_t due;                 /* judged once the capture's time is past this */
 	uint32_t hash;
 	struct xs_exchange *ex;
-	char *call_id, *from_tag; /* these three: part of the pend's allocation */
+	char *call_id, *from_tag; /* these four: part of the pend's allocation */
 	char *branch_notify;
+	char *event;                 /* the NOTIFY's Event (64 bytes at most), for the title */
 	uint32_t cseq_notify, cseq_retry;
 	bool has_retry;
 	struct xs_endpoint phone;
@@ -522,6 +523,16 @@ static bool has_bad_verdict(const struct xs_exchange *ex)
 	return false;
 }
 
+/* The title of an exchange kept whole (folded ones need none). */
+static void set_title(struct xs_exchange *ex, const struct pend *p)
+{
+	char dst[64];
+	xs_endpoint_format(&p->phone, dst, sizeof dst);
+	struct xs_buf t = { 0 };
+	xs_buf_printf(&t, "NOTIFY Event: %s to %s", p->event, dst);
+	ex->title = xs_buf_steal(&t, NULL);
+}
+
 /*
  * Judge p: kept in the result or folded (its findings freed). On the worker
  * thread when there is one; the reading thread frees p, as it made it.
@@ -550,6 +561,8 @@ static void judge_now(struct cap_analyzer *a, struct pend *p)
 		a->kept_failed++;
 		keep = true;
 	}
+	if (keep)
+		set_title(ex, p);
 	if (keep && xs_result_add_exchange(a->res, ex) == 0) {
 		p->ex = NULL;
 	} else {
@@ -628,6 +641,21 @@ static char *put_span(char **at, struct xs_span v)
 	return d;
 }
 
+/* "e<n>" into out (24 bytes), as "e%llu" prints it; returns out. */
+static char *exchange_id(char *out, uint64_t n)
+{
+	char digits[20];
+	size_t k = 0;
+	do
+		digits[k++] = (char)('0' + n % 10);
+	while ((n /= 10));
+	out[0] = 'e';
+	for (size_t i = 0; i < k; i++)
+		out[1 + i] = digits[k - 1 - i];
+	out[1 + k] = '\0';
+	return out;
+}
+
 static struct pend *pend_new(struct cap_analyzer *a, const struct sip_msg *m)
 {
 	if (a->n_open >= CAP_MAX_PENDING) { /* judge the oldest as it is */
@@ -638,27 +666,22 @@ static struct pend *pend_new(struct cap_analyzer *a, const struct sip_msg *m)
 		judge(a, old);
 	}
 	/* the dialog's strings live at the end of the same allocation */
+	struct xs_span ev = xs_span(m->event.p, XS_MIN(m->event.len, 64u));
 	size_t lc = m->call_id.len + 1, lf = m->from_tag.len ? m->from_tag.len + 1 : 0,
 	       lb = m->via_branch.len + 1;
-	struct pend *p = calloc(1, sizeof *p + lc + lf + lb);
+	struct pend *p = calloc(1, sizeof *p + lc + lf + lb + ev.len + 1);
 	if (!p)
 		return NULL;
 	char *str = (char *)(p + 1);
 	p->call_id = put_span(&str, m->call_id);
 	p->from_tag = lf ? put_span(&str, m->from_tag) : NULL;
 	p->branch_notify = put_span(&str, m->via_branch);
-	char id[32];
-	snprintf(id, sizeof id, "e%llu", (unsigned long long)++a->next_id);
-	if (xs_exchange_new(&p->ex, id) < 0) {
+	p->event = put_span(&str, ev);
+	char id[24];
+	if (xs_exchange_new(&p->ex, exchange_id(id, ++a->next_id)) < 0) {
 		pend_free(p);
 		return NULL;
 	}
-	char dst[64];
-	xs_endpoint_format(&m->dst, dst, sizeof dst);
-	struct xs_buf t = { 0 };
-	xs_buf_printf(&t, "NOTIFY Event: %.*s to %s", (int)XS_MIN(m->event.len, 64u),
-		      (const char *)m->event.p, dst);
-	p->ex->title = xs_buf_steal(&t, NULL);
 	p->hash = hash_span(m->call_id);
 	p->cseq_notify = m->cseq;
 	p->phone = m->dst;
