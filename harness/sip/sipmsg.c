@@ -15,6 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 /* Leading CRLFs before the start line (RFC 3261 §7.5 keep-alives) we skip at most. */
 #define SIP_MAX_LEADING_BLANKS 16u
@@ -138,6 +141,10 @@ static char lower(uint8_t c)
 /* Built once: known names by key and by compact letter, token characters. */
 static struct {
 	uint8_t by_key[NAME_KEYS]; /* ids, 0: none */
+	/* per id: the name in lower case, and 0x20 where it has a letter (a byte
+	 * matches in either case when it equals lower[i] once OR'd with fold[i]) */
+	uint8_t lower[HN_COUNT][NAME_LEN_MAX];
+	uint8_t fold[HN_COUNT][NAME_LEN_MAX];
 	uint8_t by_compact[26];
 	bool token[256];
 	bool sep_stop[2][256]; /* what find_sep stops at: [0] for ';', [1] for ',' */
@@ -174,6 +181,11 @@ static void tab_init(void)
 		if (len < 2 || len > NAME_LEN_MAX || tab.by_key[k])
 			abort(); /* the table above outgrew NAME_LEN_MAX, or name_key */
 		tab.by_key[k] = i;
+		for (size_t j = 0; j < len; j++) {
+			uint8_t c = (uint8_t)lower((uint8_t)known_names[i].name[j]);
+			tab.lower[i][j] = c;
+			tab.fold[i][j] = c >= 'a' && c <= 'z' ? 0x20 : 0;
+		}
 		if (known_names[i].compact)
 			tab.by_compact[known_names[i].compact - 'a'] = i;
 	}
@@ -204,10 +216,12 @@ static uint8_t name_id(struct xs_span n)
 	if (!n.len || n.len > NAME_LEN_MAX)
 		return 0;
 	uint8_t id = tab.by_key[name_key(n.p, n.len)];
-	return id && known_names[id].len == n.len &&
-			       xs_span_caseeq(n, xs_span(known_names[id].name, n.len))
-		       ? id
-		       : 0;
+	if (!id || known_names[id].len != n.len)
+		return 0;
+	unsigned diff = 0; /* as xs_span_caseeq, without a branch per byte */
+	for (size_t i = 0; i < n.len; i++)
+		diff |= (unsigned)((n.p[i] | tab.fold[id][i]) ^ tab.lower[id][i]);
+	return diff ? 0 : id;
 }
 
 /* A lookup's name, resolved once per lookup, not once per header line. */
@@ -330,6 +344,31 @@ static int parse_start_line(struct sip_msg *m, struct xs_span line)
 }
 
 /*
+ * From i, the first position in p[0, len) that find_sep must look at (ch,
+ * '"', '\\', '<' or '>', as in stop), or len: 16 bytes at a time where SSE2 is.
+ */
+static size_t skip_plain(const uint8_t *p, size_t i, size_t len, uint8_t ch, const bool *stop)
+{
+#ifdef __SSE2__
+	const __m128i v_ch = _mm_set1_epi8((char)ch), v_q = _mm_set1_epi8('"'),
+		      v_bs = _mm_set1_epi8('\\'), v_lt = _mm_set1_epi8('<'), v_gt = _mm_set1_epi8('>');
+	for (; len - i >= 16; i += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+		__m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, v_ch), _mm_cmpeq_epi8(x, v_q)),
+					   _mm_or_si128(_mm_cmpeq_epi8(x, v_bs),
+							_mm_or_si128(_mm_cmpeq_epi8(x, v_lt),
+								     _mm_cmpeq_epi8(x, v_gt))));
+		unsigned bits = (unsigned)_mm_movemask_epi8(hit);
+		if (bits)
+			return i + (size_t)__builtin_ctz(bits);
+	}
+#endif
+	while (i < len && !stop[p[i]])
+		i++;
+	return i;
+}
+
+/*
  * The position of the next separator ch (';' or ',') in s at or after
  * `from`, outside quoted strings and <...>; s.len when none.
  */
@@ -341,8 +380,7 @@ static size_t find_sep(struct xs_span s, size_t from, uint8_t ch)
 	const bool *stop = tab.sep_stop[ch == ','];
 	for (size_t i = from; i < s.len; i++) {
 		if (!quoted) { /* the common case: a run of nothing to look at */
-			while (i < s.len && !stop[s.p[i]])
-				i++;
+			i = skip_plain(s.p, i, s.len, ch, stop);
 			if (i == s.len)
 				break;
 		}
