@@ -31,22 +31,6 @@ const char *xs_strerror(int err)
 	}
 }
 
-static bool is_lws(uint8_t c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-struct xs_span xs_span_trim(struct xs_span s)
-{
-	while (s.len && is_lws(s.p[0])) {
-		s.p++;
-		s.len--;
-	}
-	while (s.len && is_lws(s.p[s.len - 1]))
-		s.len--;
-	return s;
-}
-
 char *xs_span_dup(struct xs_span s)
 {
 	char *r = malloc(s.len + 1);

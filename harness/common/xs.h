@@ -87,7 +87,20 @@ static inline bool xs_span_caseeq_str(struct xs_span a, const char *s) /* ASCII 
 {
 	return xs_span_caseeq(a, xs_span_str(s));
 }
-struct xs_span xs_span_trim(struct xs_span s);          /* strip SP/HTAB/CR/LF both ends */
+static inline bool xs_is_lws(uint8_t c) /* SP, HTAB, CR, LF */
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+static inline struct xs_span xs_span_trim(struct xs_span s) /* strip SP/HTAB/CR/LF both ends */
+{
+	while (s.len && xs_is_lws(s.p[0])) {
+		s.p++;
+		s.len--;
+	}
+	while (s.len && xs_is_lws(s.p[s.len - 1]))
+		s.len--;
+	return s;
+}
 /* Copy into a fresh NUL-terminated heap string (caller frees); NULL on ENOMEM. */
 char *xs_span_dup(struct xs_span s);
 

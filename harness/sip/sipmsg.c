@@ -478,7 +478,7 @@ static int parse_headers(struct sip_msg_priv *pm, struct xs_cur *c)
 	struct xs_span name = XS_SPAN_NULL;
 	const uint8_t *vstart = NULL, *vend = NULL;
 	bool folded = false;
-
+	tab_ready();
 	for (;;) {
 		if (xs_cur_line(c, &line) < 0)
 			return -EBADMSG; /* no blank line: not a framed message */
@@ -500,15 +500,14 @@ static int parse_headers(struct sip_msg_priv *pm, struct xs_cur *c)
 		}
 		if (blank)
 			return 0;
+		/* field-name = token, then white space before the colon (RFC 3261 §7.3.1) */
 		size_t i = 0;
-		while (i < line.len && line.p[i] != ':')
+		while (i < line.len && tab.token[line.p[i]])
 			i++;
-		if (i >= line.len)
-			return -EBADMSG;
 		name = xs_span(line.p, i);
-		while (name.len && is_ws(name.p[name.len - 1]))
-			name.len--;
-		if (!is_token(name))
+		while (i < line.len && is_ws(line.p[i]))
+			i++;
+		if (!name.len || i >= line.len || line.p[i] != ':')
 			return -EBADMSG;
 		vstart = line.p + i + 1;
 		vend = line.p + line.len;
