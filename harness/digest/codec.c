@@ -138,8 +138,15 @@ static struct xs_span take_token(struct scan *s)
 /* RFC 7230 §3.2.6 quoted-string; s->pos on the opening quote. */
 static int take_quoted(struct scan *s, struct xs_span name, struct xs_span *out)
 {
+	/* qdtext without its exceptions: not '"', '\\', a control (but HTAB) or DEL */
+	static const uint32_t plain[8] = { 0x00000200u, 0xfffffffbu, 0xefffffffu, 0x7fffffffu,
+					   0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu };
 	size_t start = ++s->pos;
 	while (s->pos < s->len) {
+		while (s->pos < s->len && in_set(plain, s->b[s->pos]))
+			s->pos++;
+		if (s->pos >= s->len)
+			break;
 		uint8_t c = s->b[s->pos];
 		if (c == '"') {
 			*out = xs_span(s->b + start, s->pos - start);
@@ -247,7 +254,10 @@ static int take_param(struct scan *s, struct item *it)
  */
 static int next_item(struct scan *s, struct item *it)
 {
-	memset(it, 0, sizeof *it);
+	/* p[] is read up to n only: not zeroed (1.5 KB) */
+	it->scheme = XS_SPAN_NULL;
+	it->off = it->n = 0;
+	it->overflow = it->token68 = false;
 	while (s->pos < s->len && (is_ws(s->b[s->pos]) || s->b[s->pos] == ','))
 		s->pos++;
 	if (s->pos >= s->len)
@@ -615,49 +625,77 @@ static int parse_cred_qop(struct scan *s, const struct param *pm, enum digest_qo
 	return 0;
 }
 
-static int cred_param(struct scan *s, const struct param *pm, struct digest_credentials *c)
+/* The credentials' parameters we read (RFC 7616 §3.4), by number; the others are ignored. */
+enum cred_no {
+	CP_USERNAME, CP_USERNAME_EXT, CP_REALM, CP_NONCE, CP_URI, CP_RESPONSE, CP_ALGORITHM,
+	CP_QOP, CP_NC, CP_CNONCE, CP_OPAQUE, CP_USERHASH, CP_COUNT
+};
+#define CP(no, s) [no] = { s, sizeof s - 1 }
+static const struct {
+	const char *name;
+	size_t len;
+} cred_names[CP_COUNT] = {
+	CP(CP_USERNAME, "username"), CP(CP_USERNAME_EXT, "username*"), CP(CP_REALM, "realm"),
+	CP(CP_NONCE, "nonce"), CP(CP_URI, "uri"), CP(CP_RESPONSE, "response"),
+	CP(CP_ALGORITHM, "algorithm"), CP(CP_QOP, "qop"), CP(CP_NC, "nc"), CP(CP_CNONCE, "cnonce"),
+	CP(CP_OPAQUE, "opaque"), CP(CP_USERHASH, "userhash"),
+};
+#undef CP
+
+static int cred_no(const struct param *pm)
 {
-	if (name_is(pm, "username"))
+	for (int i = 0; i < CP_COUNT; i++)
+		if (pm->name.len == cred_names[i].len &&
+		    xs_span_caseeq(pm->name, xs_span(cred_names[i].name, cred_names[i].len)))
+			return i;
+	return -1;
+}
+
+static int cred_param(struct scan *s, const struct param *pm, enum cred_no no,
+		      struct digest_credentials *c)
+{
+	switch (no) {
+	case CP_USERNAME:
 		return put_value(s, pm, c->username, sizeof c->username);
-	if (name_is(pm, "username*")) {
+	case CP_USERNAME_EXT:
 		c->username_ext = true;
 		return decode_ext_value(s, pm, c->username, sizeof c->username);
-	}
-	if (name_is(pm, "realm"))
+	case CP_REALM:
 		return put_value(s, pm, c->realm, sizeof c->realm);
-	if (name_is(pm, "nonce"))
+	case CP_NONCE:
 		return put_value(s, pm, c->nonce, sizeof c->nonce);
-	if (name_is(pm, "uri"))
+	case CP_URI:
 		return put_value(s, pm, c->uri, sizeof c->uri);
-	if (name_is(pm, "response")) {
+	case CP_RESPONSE:
 		if (pm->value.len > DIGEST_MAX_HEX)
 			return fail(s->err, DIGEST_PERR_RESPONSE, pm->name, pm->off);
 		return put_value(s, pm, c->response, sizeof c->response);
-	}
-	if (name_is(pm, "algorithm")) {
+	case CP_ALGORITHM:
 		c->has_algorithm = true;
 		return parse_algorithm(s, pm, &c->algorithm);
-	}
-	if (name_is(pm, "qop"))
+	case CP_QOP:
 		return parse_cred_qop(s, pm, &c->qop);
-	if (name_is(pm, "nc"))
+	case CP_NC:
 		return parse_nc(s, pm, c);
-	if (name_is(pm, "cnonce"))
+	case CP_CNONCE:
 		return put_value(s, pm, c->cnonce, sizeof c->cnonce);
-	if (name_is(pm, "opaque")) {
+	case CP_OPAQUE:
 		c->has_opaque = true;
 		return put_value(s, pm, c->opaque, sizeof c->opaque);
-	}
-	if (name_is(pm, "userhash"))
+	case CP_USERHASH:
 		c->userhash = parse_bool(pm);
-	return 0; /* unknown parameters are ignored (RFC 7616 §3.4) */
+		return 0;
+	default:
+		return 0;
+	}
 }
 
-/* What must hold once every parameter is read (RFC 7616 §3.4). */
-static int cred_check(struct scan *s, const struct item *it, struct digest_credentials *c)
+/* What must hold once every parameter is read (RFC 7616 §3.4); seen[]: each one's param, NULL when absent. */
+static int cred_check(struct scan *s, const struct item *it,
+		      const struct param *const seen[CP_COUNT], struct digest_credentials *c)
 {
-	static const char *const required[] = { "realm", "nonce", "uri", "response" };
-	const struct param *un = find(it, "username"), *ux = find(it, "username*");
+	static const enum cred_no required[] = { CP_REALM, CP_NONCE, CP_URI, CP_RESPONSE };
+	const struct param *un = seen[CP_USERNAME], *ux = seen[CP_USERNAME_EXT];
 	if (!un && !ux)
 		return fail_str(s->err, DIGEST_PERR_MISSING, "username", it->off);
 	if (un && ux)
@@ -665,9 +703,10 @@ static int cred_check(struct scan *s, const struct item *it, struct digest_crede
 	if (ux && c->userhash) /* §3.4.4: username* is not used with userhash */
 		return fail(s->err, DIGEST_PERR_SYNTAX, ux->name, ux->off);
 	for (size_t i = 0; i < XS_ARRAY_SIZE(required); i++)
-		if (!find(it, required[i]))
-			return fail_str(s->err, DIGEST_PERR_MISSING, required[i], it->off);
-	const struct param *nc = find(it, "nc"), *cn = find(it, "cnonce"), *resp = find(it, "response");
+		if (!seen[required[i]])
+			return fail_str(s->err, DIGEST_PERR_MISSING, cred_names[required[i]].name,
+					it->off);
+	const struct param *nc = seen[CP_NC], *cn = seen[CP_CNONCE], *resp = seen[CP_RESPONSE];
 	if (c->qop != DIGEST_QOP_NONE) {
 		if (!nc)
 			return fail_str(s->err, DIGEST_PERR_QOP, "nc", it->off);
@@ -748,10 +787,16 @@ static int credentials_parse(const uint8_t *buf, size_t len, struct digest_crede
 		return r;
 	memset(&c, 0, sizeof c);
 	c.algorithm = DIGEST_MD5;
-	for (size_t i = 0; i < it.n; i++)
-		if ((r = cred_param(&s, &it.p[i], &c)) < 0)
+	const struct param *seen[CP_COUNT] = { 0 }; /* check_params: each name once at most */
+	for (size_t i = 0; i < it.n; i++) {
+		int no = cred_no(&it.p[i]);
+		if (no < 0)
+			continue; /* unknown parameters are ignored (RFC 7616 §3.4) */
+		seen[no] = &it.p[i];
+		if ((r = cred_param(&s, &it.p[i], (enum cred_no)no, &c)) < 0)
 			return r;
-	if ((r = cred_check(&s, &it, &c)) < 0)
+	}
+	if ((r = cred_check(&s, &it, seen, &c)) < 0)
 		return r;
 	*out = c;
 	return 0;
