@@ -41,6 +41,7 @@ struct cap_decoder {
 	unsigned jump_n;    /* frames in a row too far from the clock that agree with jump_ts */
 	bool tso_noted;     /* an IPv4 total length of 0 was noted (once per input) */
 	int64_t tick_due;   /* the sink's tick wants no frame stamped before this */
+	int64_t frag_due;   /* cap_frag_expire has nothing to do before this (ipfrag.c sets it) */
 };
 
 /* Raise a note (counted; passed to the sink while under CAP_MAX_NOTES). */
@@ -105,7 +106,17 @@ void cap_tcp_segment(const struct cap_frame_ctx *fc, const struct cap_flow *fl,
 void cap_tcp_flush(struct cap_decoder *d);
 
 /* CAP_SIP, CAP_HTTP, -1 (not a start line), -2 (may be one: no line end yet). */
-int cap_start_line(const uint8_t *p, size_t len);
+int cap_start_line_read(const uint8_t *p, size_t len);
+/* As cap_start_line_read; inline, as most payloads (RTP, a download) are told
+ * by their first byte: every start line we know begins with a capital. */
+static inline int cap_start_line(const uint8_t *p, size_t len)
+{
+	if (len == 0)
+		return -2;
+	if (p[0] < 'A' || p[0] > 'Z')
+		return -1;
+	return cap_start_line_read(p, len);
+}
 
 /*
  * Framing: the length of the first whole message at p (start line, headers,

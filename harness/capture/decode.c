@@ -30,6 +30,7 @@ int cap_decoder_new(struct cap_decoder **ret, const struct cap_sink *sink)
 	if (sink)
 		d->sink = *sink;
 	d->tick_due = INT64_MIN;
+	d->frag_due = INT64_MAX;
 	if (cap_frag_new(&d->frag) < 0 || cap_tcp_new(&d->tcp) < 0) {
 		cap_decoder_free(d);
 		return -ENOMEM;
@@ -122,7 +123,7 @@ static bool is_digit(uint8_t c)
 	return c >= '0' && c <= '9';
 }
 
-int cap_start_line(const uint8_t *p, size_t len)
+int cap_start_line_read(const uint8_t *p, size_t len)
 {
 	if (len == 0)
 		return -2;
@@ -577,6 +578,10 @@ void cap_decoder_frame(struct cap_decoder *d, int dlt, uint64_t frame, int64_t t
 	case DLT_EN10MB:
 		if (xs_cur_skip(&c, 12) < 0 || xs_cur_be16(&c, &et) < 0)
 			return;
+		if (et == 0x0800 || et == 0x86dd) { /* untagged IP: most frames */
+			cap_ip(&fc, c.p, xs_cur_left(&c), 0);
+			goto out;
+		}
 		for (unsigned i = 0; is_vlan_type(et) && i < 8; i++) /* 802.1Q, 802.1ad, stacked */
 			if (xs_cur_skip(&c, 2) < 0 || xs_cur_be16(&c, &et) < 0)
 				return;
@@ -616,7 +621,8 @@ void cap_decoder_frame(struct cap_decoder *d, int dlt, uint64_t frame, int64_t t
 	if (et == 0x0800 || et == 0x86dd)
 		cap_ip(&fc, c.p, xs_cur_left(&c), 0);
 out:
-	cap_frag_expire(d, ts_us, false);
+	if (ts_us >= d->frag_due)
+		cap_frag_expire(d, ts_us, false);
 }
 
 void cap_decoder_finish(struct cap_decoder *d)

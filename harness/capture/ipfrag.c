@@ -72,6 +72,12 @@ static void recompute_deadline(struct cap_frag_table *t)
 			t->next_deadline = t->d[i].first_ts + CAP_FRAG_TIMEOUT_US;
 }
 
+/* What the decoder checks per frame: when expire has something to do. */
+static void set_due(struct cap_decoder *d)
+{
+	d->frag_due = d->frag->n_used ? d->frag->next_deadline : INT64_MAX;
+}
+
 void cap_frag_expire(struct cap_decoder *d, int64_t now_us, bool flush)
 {
 	struct cap_frag_table *t = d->frag;
@@ -87,6 +93,7 @@ void cap_frag_expire(struct cap_decoder *d, int64_t now_us, bool flush)
 		}
 	}
 	recompute_deadline(t);
+	set_due(d);
 }
 
 static struct frag_dgram *dgram_find(const struct cap_frame_ctx *fc, const struct cap_frag *f)
@@ -128,7 +135,15 @@ static struct frag_dgram *dgram_find(const struct cap_frame_ctx *fc, const struc
 	return g;
 }
 
+static void frag_add(const struct cap_frame_ctx *fc, const struct cap_frag *f, unsigned depth);
+
 void cap_frag_add(const struct cap_frame_ctx *fc, const struct cap_frag *f, unsigned depth)
+{
+	frag_add(fc, f, depth);
+	set_due(fc->d);
+}
+
+static void frag_add(const struct cap_frame_ctx *fc, const struct cap_frag *f, unsigned depth)
 {
 	struct cap_frag_table *t = fc->d->frag;
 	if (f->off + f->len > FRAG_MAX_BYTES) {
