@@ -94,11 +94,11 @@ static json_t *finding(const struct xs_finding *f)
 		}                                                         \
 	} while (0)
 
-static json_t *exchange(const struct xs_exchange *ex)
+static json_t *exchange(const struct xs_exchange *ex, bool lean)
 {
 	json_t *msgs, *reqs, *finds;
-	BUILD_ARRAY(msgs, ex->n_msgs, message(ex, i));
-	BUILD_ARRAY(reqs, ex->n_http, http(&ex->http[i]));
+	BUILD_ARRAY(msgs, lean ? 0 : ex->n_msgs, message(ex, i));
+	BUILD_ARRAY(reqs, lean ? 0 : ex->n_http, http(&ex->http[i]));
 	BUILD_ARRAY(finds, ex->n_findings, finding(&ex->findings[i]));
 	return json_pack("{s:o, s:o, s:o, s:o, s:s, s:o, s:I, s:o, s:o, s:o}", "id",
 			 text(ex->id ? ex->id : ""), "device", str_or_null(ex->device_id),
@@ -169,7 +169,7 @@ oom:
 	return NULL;
 }
 
-json_t *report_from_result(const struct xs_result *r, const char *generated)
+static json_t *from_result(const struct xs_result *r, const char *generated, bool lean)
 {
 	char now[32];
 	json_t *files, *devs, *exs, *notes, *rules;
@@ -179,7 +179,7 @@ json_t *report_from_result(const struct xs_result *r, const char *generated)
 	}
 	BUILD_ARRAY(files, r->n_files, text(r->files[i]));
 	BUILD_ARRAY(devs, r->n_devices, device(&r->devices[i]));
-	BUILD_ARRAY(exs, r->n_exchanges, exchange(r->exchanges[i]));
+	BUILD_ARRAY(exs, r->n_exchanges, exchange(r->exchanges[i], lean));
 	BUILD_ARRAY(notes, r->n_notes, note(&r->notes[i]));
 	rules = rules_used(r);
 	json_t *source = json_pack("{s:s, s:o, s:b, s:o}", "kind",
@@ -196,4 +196,14 @@ json_t *report_from_result(const struct xs_result *r, const char *generated)
 	if (!sum || json_object_set_new(j, "summary", sum) < 0)
 		return json_decref(j), NULL;
 	return j;
+}
+
+json_t *report_from_result(const struct xs_result *r, const char *generated)
+{
+	return from_result(r, generated, false);
+}
+
+json_t *report_from_result_lean(const struct xs_result *r, const char *generated)
+{
+	return from_result(r, generated, true);
 }

@@ -16,6 +16,12 @@
  * Returns a new reference, or NULL on ENOMEM.
  */
 json_t *report_from_result(const struct xs_result *r, const char *generated);
+/*
+ * The same without the exchanges' messages and HTTP requests (empty arrays):
+ * all that report_summary_text reads, without escaping and checking the raw
+ * bytes of every exchange kept whole. Same returns.
+ */
+json_t *report_from_result_lean(const struct xs_result *r, const char *generated);
 
 /*
  * Check that j is a xscert-report/1 document well enough to render (schema

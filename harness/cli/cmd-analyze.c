@@ -107,7 +107,8 @@ static void print_notes(const struct xs_result *res)
 /* Write the report (dir) or the summary (stdout); returns an exit status or -1 when fine. */
 static int output(const struct xs_result *res, const char *dir, unsigned mask)
 {
-	json_t *j = report_from_result(res, NULL);
+	/* the summary on stdout reads no message: none is put in */
+	json_t *j = dir ? report_from_result(res, NULL) : report_from_result_lean(res, NULL);
 	if (!j) {
 		cli_err(CMD, "out of memory building the report");
 		return XS_EXIT_ENV;

@@ -172,6 +172,30 @@ Test(report, same_input_same_bytes)
 	xs_result_free(r);
 }
 
+Test(report, lean_result_gives_the_same_summary)
+{
+	struct xs_result *r = sample_result();
+	json_t *full = report_from_result(r, "2026-01-02T03:04:05Z");
+	json_t *lean = report_from_result_lean(r, "2026-01-02T03:04:05Z");
+	cr_assert_not_null(lean);
+	char err[200];
+	cr_assert_eq(report_validate(lean, err, sizeof err), 0, "%s", err);
+	const json_t *ex = json_array_get(rj_arr(lean, "exchanges"), 0);
+	cr_assert_eq(json_array_size(rj_arr(ex, "messages")), 0);
+	cr_assert_eq(json_array_size(rj_arr(ex, "http")), 0);
+	cr_assert(json_equal(json_object_get(full, "summary"), json_object_get(lean, "summary")));
+	struct xs_buf a = { 0 }, b = { 0 };
+	cr_assert_eq(report_summary_text(full, &a), 0);
+	cr_assert_eq(report_summary_text(lean, &b), 0);
+	cr_assert_eq(a.len, b.len);
+	cr_assert(a.len && !memcmp(a.p, b.p, a.len));
+	xs_buf_reset(&a);
+	xs_buf_reset(&b);
+	json_decref(full);
+	json_decref(lean);
+	xs_result_free(r);
+}
+
 Test(report, json_render_round_trips)
 {
 	json_t *j = load_sample("fail.json");
