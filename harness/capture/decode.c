@@ -284,10 +284,10 @@ static void cap_udp(const struct cap_frame_ctx *fc, const struct cap_addr *src,
 		    const struct cap_addr *dst, const uint8_t *p, size_t len)
 {
 	struct xs_cur c = xs_cur_init(p, len);
-	uint16_t sport, dport, ulen, sum;
-	if (xs_cur_be16(&c, &sport) < 0 || xs_cur_be16(&c, &dport) < 0 ||
-	    xs_cur_be16(&c, &ulen) < 0 || xs_cur_be16(&c, &sum) < 0)
+	struct xs_span h; /* RFC 768: ports, length, checksum */
+	if (xs_cur_take(&c, 8, &h) < 0)
 		return;
+	uint16_t sport = xs_be16_at(h.p), dport = xs_be16_at(h.p + 2), ulen = xs_be16_at(h.p + 4);
 	size_t plen = xs_cur_left(&c);
 	if (ulen >= 8 && (size_t)ulen - 8 < plen)
 		plen = (size_t)ulen - 8;
@@ -314,14 +314,13 @@ static void cap_tcp(const struct cap_frame_ctx *fc, const struct cap_addr *src,
 		    const struct cap_addr *dst, const uint8_t *p, size_t len, bool cut)
 {
 	struct xs_cur c = xs_cur_init(p, len);
-	uint16_t sport, dport;
-	uint32_t seq, ack;
-	uint8_t off, flags;
-	if (xs_cur_be16(&c, &sport) < 0 || xs_cur_be16(&c, &dport) < 0 ||
-	    xs_cur_be32(&c, &seq) < 0 || xs_cur_be32(&c, &ack) < 0 || xs_cur_u8(&c, &off) < 0 ||
-	    xs_cur_u8(&c, &flags) < 0)
+	struct xs_span h; /* RFC 9293 §3.1: ports, sequence, acknowledgment, offset, flags */
+	if (xs_cur_take(&c, 14, &h) < 0)
 		return;
-	struct cap_flow fl = { .src = *src, .dst = *dst, .sport = sport, .dport = dport };
+	uint32_t seq = xs_be32_at(h.p + 4);
+	uint8_t off = h.p[12], flags = h.p[13];
+	struct cap_flow fl = { .src = *src, .dst = *dst, .sport = xs_be16_at(h.p),
+			       .dport = xs_be16_at(h.p + 2) };
 	size_t hlen = (size_t)(off >> 4) * 4;
 	c = xs_cur_init(p, len);
 	if (hlen < 20 || xs_cur_skip(&c, hlen) < 0) {
@@ -342,8 +341,9 @@ static void cap_tcp(const struct cap_frame_ctx *fc, const struct cap_addr *src,
 	cap_tcp_segment(fc, &fl, &s);
 }
 
-void cap_l4(const struct cap_frame_ctx *fc, uint8_t proto, const struct cap_addr *src,
-	    const struct cap_addr *dst, const uint8_t *p, size_t len, unsigned depth)
+/* cap_l4's body, inline in the IPv4 path (the common one); tunnels go through cap_ip. */
+static inline void l4(const struct cap_frame_ctx *fc, uint8_t proto, const struct cap_addr *src,
+		      const struct cap_addr *dst, const uint8_t *p, size_t len, unsigned depth)
 {
 	switch (proto) {
 	case 17:
@@ -362,24 +362,24 @@ void cap_l4(const struct cap_frame_ctx *fc, uint8_t proto, const struct cap_addr
 	}
 }
 
+void cap_l4(const struct cap_frame_ctx *fc, uint8_t proto, const struct cap_addr *src,
+	    const struct cap_addr *dst, const uint8_t *p, size_t len, unsigned depth)
+{
+	l4(fc, proto, src, dst, p, len, depth);
+}
+
 static void cap_ipv4(const struct cap_frame_ctx *fc, const uint8_t *p, size_t len,
 		     unsigned depth)
 {
 	struct xs_cur c = xs_cur_init(p, len);
-	uint8_t vihl, tos, ttl, proto;
-	uint16_t tot, id, frag, sum;
+	struct xs_span h; /* RFC 791 §3.1: the fixed part of the header */
+	if (xs_cur_take(&c, 20, &h) < 0)
+		return;
+	uint8_t vihl = h.p[0], proto = h.p[9];
+	uint16_t tot = xs_be16_at(h.p + 2), id = xs_be16_at(h.p + 4), frag = xs_be16_at(h.p + 6);
 	struct cap_addr src = { .family = 4 }, dst = { .family = 4 };
-	struct xs_span a;
-	if (xs_cur_u8(&c, &vihl) < 0 || xs_cur_u8(&c, &tos) < 0 || xs_cur_be16(&c, &tot) < 0 ||
-	    xs_cur_be16(&c, &id) < 0 || xs_cur_be16(&c, &frag) < 0 || xs_cur_u8(&c, &ttl) < 0 ||
-	    xs_cur_u8(&c, &proto) < 0 || xs_cur_be16(&c, &sum) < 0)
-		return;
-	if (xs_cur_take(&c, 4, &a) < 0)
-		return;
-	memcpy(src.a, a.p, 4);
-	if (xs_cur_take(&c, 4, &a) < 0)
-		return;
-	memcpy(dst.a, a.p, 4);
+	memcpy(src.a, h.p + 12, 4);
+	memcpy(dst.a, h.p + 16, 4);
 	size_t ihl = (size_t)(vihl & 15) * 4;
 	size_t total = tot;
 	if (total == 0) {
@@ -412,7 +412,7 @@ static void cap_ipv4(const struct cap_frame_ctx *fc, const uint8_t *p, size_t le
 		cap_frag_add(&f2, &fr, depth);
 		return;
 	}
-	cap_l4(&f2, proto, &src, &dst, pl, plen, depth);
+	l4(&f2, proto, &src, &dst, pl, plen, depth);
 }
 
 static void cap_ipv6(const struct cap_frame_ctx *fc, const uint8_t *p, size_t len,
@@ -502,7 +502,9 @@ void cap_ip6_chain(const struct cap_frame_ctx *fc, uint8_t nh, const struct cap_
 	}
 }
 
-void cap_ip(const struct cap_frame_ctx *fc, const uint8_t *p, size_t len, unsigned depth)
+/* cap_ip's body, inline where a frame starts (one place in cap_decoder_frame). */
+static inline void ip_layer(const struct cap_frame_ctx *fc, const uint8_t *p, size_t len,
+			    unsigned depth)
 {
 	if (len < 1)
 		return;
@@ -516,6 +518,11 @@ void cap_ip(const struct cap_frame_ctx *fc, const uint8_t *p, size_t len, unsign
 	default:
 		break;
 	}
+}
+
+void cap_ip(const struct cap_frame_ctx *fc, const uint8_t *p, size_t len, unsigned depth)
+{
+	ip_layer(fc, p, len, depth);
 }
 
 static bool is_vlan_type(uint16_t t)
@@ -578,10 +585,8 @@ void cap_decoder_frame(struct cap_decoder *d, int dlt, uint64_t frame, int64_t t
 	case DLT_EN10MB:
 		if (xs_cur_skip(&c, 12) < 0 || xs_cur_be16(&c, &et) < 0)
 			return;
-		if (et == 0x0800 || et == 0x86dd) { /* untagged IP: most frames */
-			cap_ip(&fc, c.p, xs_cur_left(&c), 0);
-			goto out;
-		}
+		if (et == 0x0800 || et == 0x86dd) /* untagged IP: most frames */
+			goto ip;
 		for (unsigned i = 0; is_vlan_type(et) && i < 8; i++) /* 802.1Q, 802.1ad, stacked */
 			if (xs_cur_skip(&c, 2) < 0 || xs_cur_be16(&c, &et) < 0)
 				return;
@@ -598,14 +603,12 @@ void cap_decoder_frame(struct cap_decoder *d, int dlt, uint64_t frame, int64_t t
 	case DLT_LOOP: /* 4-byte address family (host / network order): the IP version says it */
 		if (xs_cur_skip(&c, 4) < 0)
 			return;
-		cap_ip(&fc, c.p, xs_cur_left(&c), 0);
-		goto out;
+		goto ip;
 	case DLT_RAW:
 	case DLT_IPV4:
 	case DLT_IPV6:
 	case LINKTYPE_RAW_:
-		cap_ip(&fc, c.p, xs_cur_left(&c), 0);
-		goto out;
+		goto ip;
 	default:
 		return;
 	}
@@ -618,8 +621,10 @@ void cap_decoder_frame(struct cap_decoder *d, int dlt, uint64_t frame, int64_t t
 			return;
 		et = ppp == 0x0021 ? 0x0800 : ppp == 0x0057 ? 0x86dd : 0;
 	}
-	if (et == 0x0800 || et == 0x86dd)
-		cap_ip(&fc, c.p, xs_cur_left(&c), 0);
+	if (et != 0x0800 && et != 0x86dd)
+		goto out;
+ip:
+	ip_layer(&fc, c.p, xs_cur_left(&c), 0);
 out:
 	if (ts_us >= d->frag_due)
 		cap_frag_expire(d, ts_us, false);

@@ -77,6 +77,20 @@ static inline int xs_cur_le32(struct xs_cur *c, uint32_t *v)
 	c->p += 4;
 	return 0;
 }
+/*
+ * Fields at fixed offsets of a span whose length was checked (xs_cur_take of
+ * a whole header), as tcpdump's EXTRACT_ beside its GET_: the check is the
+ * take, once, not one per field.
+ */
+static inline uint16_t xs_be16_at(const uint8_t *p)
+{
+	return (uint16_t)((p[0] << 8) | p[1]);
+}
+static inline uint32_t xs_be32_at(const uint8_t *p)
+{
+	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) |
+	       (uint32_t)p[3];
+}
 /* Take bytes up to (not including) the first occurrence of ch; ch consumed. */
 static inline int xs_cur_until(struct xs_cur *c, uint8_t ch, struct xs_span *out)
 {
