@@ -149,7 +149,8 @@ char *xs_buf_steal(struct xs_buf *b, size_t *len)
 
 void xs_buf_reset(struct xs_buf *b)
 {
-	free(b->p);
+	if (b->p) /* most resets are of buffers that never grew */
+		free(b->p);
 	*b = (struct xs_buf){ 0 };
 }
 

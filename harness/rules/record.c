@@ -303,8 +303,10 @@ struct xs_exchange *xs_exchange_free(struct xs_exchange *ex)
 void xs_exchange_drop_findings(struct xs_exchange *ex)
 {
 	for (size_t i = 0; i < ex->n_findings; i++) {
-		free(ex->findings[i].detail);
-		free(ex->findings[i].evidence);
+		if (ex->findings[i].detail) /* a terse exchange's have none: no call per finding */
+			free(ex->findings[i].detail);
+		if (ex->findings[i].evidence)
+			free(ex->findings[i].evidence);
 	}
 	free(ex->findings);
 	ex->findings = NULL;
