@@ -62,11 +62,12 @@ static long frame_records(struct cap_decoder *d, const struct pcap_hdr *h, const
 			  size_t len, uint64_t *frame)
 {
 	struct xs_cur c = xs_cur_init(buf, len);
-	while (xs_cur_left(&c) >= 16) {
-		const uint8_t *rec0 = c.p;
-		uint32_t r[4] = { 0 }; /* seconds, fraction, caplen, wirelen */
+	struct xs_span rh; /* a record header: seconds, fraction, caplen, wirelen */
+	while (xs_cur_take(&c, 16, &rh) == 0) {
+		const uint8_t *rec0 = rh.p;
+		uint32_t r[4];
 		for (int i = 0; i < 4; i++)
-			(void)(h->le ? xs_cur_le32(&c, &r[i]) : xs_cur_be32(&c, &r[i]));
+			r[i] = h->le ? xs_le32_at(rh.p + 4 * i) : xs_be32_at(rh.p + 4 * i);
 		if (r[2] > PCAP_MAX_RECORD) {
 			cap_note(d, *frame + 1,
 				 "capture ends early after frame %llu: a record of %u bytes is over "

@@ -91,6 +91,11 @@ static inline uint32_t xs_be32_at(const uint8_t *p)
 	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) |
 	       (uint32_t)p[3];
 }
+static inline uint32_t xs_le32_at(const uint8_t *p)
+{
+	return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
+	       ((uint32_t)p[3] << 24);
+}
 /* Take bytes up to (not including) the first occurrence of ch; ch consumed. */
 static inline int xs_cur_until(struct xs_cur *c, uint8_t ch, struct xs_span *out)
 {
