@@ -654,15 +654,8 @@ static char *put_span(char **at, struct xs_span v)
 /* "e<n>" into out (24 bytes), as "e%llu" prints it; returns out. */
 static char *exchange_id(char *out, uint64_t n)
 {
-	char digits[20];
-	size_t k = 0;
-	do
-		digits[k++] = (char)('0' + n % 10);
-	while ((n /= 10));
 	out[0] = 'e';
-	for (size_t i = 0; i < k; i++)
-		out[1 + i] = digits[k - 1 - i];
-	out[1 + k] = '\0';
+	out[1 + xs_dec(out + 1, n)] = '\0';
 	return out;
 }
 

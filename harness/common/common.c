@@ -164,6 +164,18 @@ void xs_hex(char *out, const uint8_t *in, size_t len)
 	out[2 * len] = '\0';
 }
 
+size_t xs_dec(char *out, uint64_t v)
+{
+	char rev[20];
+	size_t k = 0;
+	do
+		rev[k++] = (char)('0' + v % 10);
+	while ((v /= 10));
+	for (size_t i = 0; i < k; i++)
+		out[i] = rev[k - 1 - i];
+	return k;
+}
+
 static xs_log_fn log_fn;
 static void *log_ctx;
 

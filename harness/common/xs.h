@@ -130,6 +130,8 @@ void xs_buf_reset(struct xs_buf *b); /* frees */
 
 /* Lower-case hex of len bytes into out (2*len+1 bytes, NUL-terminated). */
 void xs_hex(char *out, const uint8_t *in, size_t len);
+/* The decimal digits of v into out (20 bytes at most, no NUL), as "%llu" prints them; their count. */
+size_t xs_dec(char *out, uint64_t v);
 
 /*
  * Logging: libraries never print. They call the logger a caller installed;

@@ -356,17 +356,12 @@ struct rules_request *rules_request_find(struct rules_ctx *c, const char *key)
 /* "Call-ID CSeq method branch", built by pieces: a key per NOTIFY of every exchange */
 int rules_request_key(const struct sip_msg *m, struct xs_buf *b)
 {
-	char num[16];
-	size_t n = sizeof num;
-	uint32_t v = m->cseq;
-	num[--n] = ' ';
-	do
-		num[--n] = (char)('0' + v % 10);
-	while (v /= 10);
-	num[--n] = ' ';
+	char num[24] = " ";
+	size_t n = 1 + xs_dec(num + 1, m->cseq);
+	num[n++] = ' ';
 	struct xs_span cid = xs_span_upto_nul(m->call_id), br = xs_span_upto_nul(m->via_branch);
 	xs_buf_append(b, cid.p, cid.len);
-	xs_buf_append(b, num + n, sizeof num - n);
+	xs_buf_append(b, num, n);
 	xs_buf_puts(b, m->method);
 	xs_buf_puts(b, " ");
 	xs_buf_append(b, br.p, br.len);

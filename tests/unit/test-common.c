@@ -76,3 +76,15 @@ Test(common, spans)
 	cr_assert_str_eq(hex, "01abff00");
 	cr_assert_str_eq(xs_strerror(-EBADMSG), "malformed input");
 }
+
+Test(common, decimal_as_printf)
+{
+	static const uint64_t v[] = { 0, 7, 9, 10, 99, 100, 4294967295u, 4294967296u,
+				      18446744073709551615u };
+	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+		char want[32], got[32];
+		snprintf(want, sizeof want, "%llu", (unsigned long long)v[i]);
+		got[xs_dec(got, v[i])] = '\0';
+		cr_assert_str_eq(got, want);
+	}
+}
