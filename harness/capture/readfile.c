@@ -79,9 +79,6 @@ static long frame_records(struct cap_decoder *d, const struct pcap_hdr *h, const
 			c.p = rec0;
 			break;
 		}
-		/* the next record's header and first bytes load while this one is decoded */
-		__builtin_prefetch(c.p);
-		__builtin_prefetch(c.p + 64);
 		++*frame;
 		int64_t ts = (int64_t)r[0] * 1000000 + (h->nano ? r[1] / 1000 : r[1]);
 		cap_decoder_frame(d, h->dlt, *frame, ts, data.p, data.len, r[3]);
@@ -89,7 +86,7 @@ static long frame_records(struct cap_decoder *d, const struct pcap_hdr *h, const
 	return (long)(c.p - buf);
 }
 
-/* The fast path over a classic pcap file: big reads, records framed in place, no copy. */
+/* The fast path over a classic pcap file: big reads into a buffer the size of L2, records framed in place. */
 static int read_classic(struct cap_decoder *d, int fd, const struct pcap_hdr *h)
 {
 	uint8_t *buf = malloc(READ_CHUNK);
