@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* analyze.c — the exchange builder: NOTIFY, challenge, retry, answer and fetch from decoded units, judged as they complete. */
 #include "capture-int.h"
-#include "workq.h"
+#include "pipe.h"
 #include "harness/digest/digest.h"
 #include "harness/firmware/firmware.h"
 
@@ -61,6 +61,11 @@ struct fold {
 	char first[XS_VERDICT_COUNT][24]; /* first exchange with that verdict */
 };
 
+/* The capture's time as the analyzer is told it, and when it next checks what expired. */
+struct tick_clock {
+	int64_t now, next_check;
+};
+
 struct cap_analyzer {
 	struct xs_result *res;
 	struct cap_analyzer_opts o;
@@ -75,22 +80,13 @@ struct cap_analyzer {
 	size_t n_devs;
 	struct device *db[DEV_BUCKETS]; /* by address and port */
 	struct device *other;        /* shared past CAP_MAX_DEVICES */
-	int64_t now, next_check;
+	struct tick_clock clock;
 	uint64_t next_id;
 	size_t kept_full, kept_failed;
 	struct fold *folds;
 	size_t n_folds;
 	struct cap_stats dstats;     /* decode statistics over every file */
 	uint64_t n_notes;            /* raised, including those not kept */
-	/*
-	 * With opts.judge_thread, exchanges are judged on a worker thread, in the
-	 * order they complete, as inline. The worker alone touches what follows,
-	 * the devices' rule contexts, the result's exchanges, the folds, the kept
-	 * counts and st.exchanges / st.folded; the reading thread everything else
-	 * (the devices, the result's devices and notes, the other counts). A pend
-	 * is the reader's until pushed, the worker's until given back.
-	 */
-	struct cap_workq *wq;
 	uint64_t judge_oom;          /* exchanges whose judging ran out of memory */
 	char judge_oom_first[24];
 	uint64_t judge_oom_frame;
@@ -543,10 +539,7 @@ static void set_title(struct xs_exchange *ex, const struct pend *p)
 	ex->title = xs_buf_steal(&t, NULL);
 }
 
-/*
- * Judge p: kept in the result or folded (its findings freed). On the worker
- * thread when there is one; the reading thread frees p, as it made it.
- */
+/* Judge p: kept in the result or folded (its findings freed). */
 static void judge_now(struct cap_analyzer *a, struct pend *p)
 {
 	struct xs_exchange *ex = p->ex;
@@ -581,21 +574,7 @@ static void judge_now(struct cap_analyzer *a, struct pend *p)
 	}
 }
 
-static void *judge_item(void *ctx, void *item)
-{
-	judge_now(ctx, item);
-	return item;
-}
-
-static void reap_item(void *ctx, void *item)
-{
-	(void)ctx;
-	pend_free(item);
-}
-
-#define JUDGE_QUEUE 512u /* exchanges waiting for the worker at most */
-
-/* The exchange is complete (or will get nothing more): off to be judged and released. */
+/* The exchange is complete (or will get nothing more): judged and released. */
 static void judge(struct cap_analyzer *a, struct pend *p)
 {
 	pend_unlink(a, p);
@@ -605,28 +584,8 @@ static void judge(struct cap_analyzer *a, struct pend *p)
 		note(a, p->first_frame,
 				   "exchange %s: %llu further messages (retransmissions) not kept",
 				   ex->id, (unsigned long long)p->dropped_msgs);
-	if (a->o.judge_thread && !a->wq &&
-	    cap_workq_start(&a->wq, JUDGE_QUEUE, judge_item, reap_item, a) < 0)
-		a->o.judge_thread = false; /* no thread: judged here */
-	if (!a->wq) {
-		judge_now(a, p);
-		pend_free(p);
-		return;
-	}
-	/* the worker is behind: ask libosip2 about the responses here (XS-SIP-01's
-	 * question, the costliest step of judging; its answer is kept, its parse not) */
-	if (cap_workq_backlog(a->wq) > JUDGE_QUEUE / 4)
-		for (size_t i = 0; i < ex->n_msgs; i++)
-			if (!ex->msgs[i]->is_request)
-				(void)sip_msg_osip_accepts(ex->msgs[i]);
-	cap_workq_push(a->wq, p);
-}
-
-/* Every exchange handed to the worker is judged: end it. */
-static void judge_wait(struct cap_analyzer *a)
-{
-	cap_workq_finish(a->wq);
-	a->wq = NULL;
+	judge_now(a, p);
+	pend_free(p);
 }
 
 static struct pend *pend_find(struct cap_analyzer *a, struct xs_span call_id,
@@ -952,6 +911,8 @@ static void sip_unit(struct cap_analyzer *a, const struct cap_unit *u)
 				   xs_strerror(r));
 		return;
 	}
+	if (u->osip != CAP_OSIP_UNASKED)
+		sip_msg_osip_known(m, u->osip == CAP_OSIP_ACCEPTS);
 	m->tp = u->tp;
 	m->src = u->src;
 	m->dst = u->dst;
@@ -985,24 +946,51 @@ static void expire(struct cap_analyzer *a, bool all)
 	struct pend *p = a->open;
 	while (p) {
 		struct pend *next = p->next;
-		if (all || a->now > p->due) /* pend_due */
+		if (all || a->clock.now > p->due) /* pend_due */
 			judge(a, p);
 		p = next;
 	}
 }
 
-/* Told only from a->next_check on: the frames between cannot expire anything. */
+/* The time advanced to ts_us: true when it is time to look for what expired.
+ * A function of the times told alone, so the reading thread can keep a copy. */
+static bool clock_advance(struct tick_clock *c, int64_t ts_us)
+{
+	if (ts_us > c->now)
+		c->now = ts_us;
+	if (c->now < c->next_check)
+		return false;
+	c->next_check = c->now + CHECK_EVERY_US;
+	return true;
+}
+
+static int64_t clock_tick(void *ctx, int64_t ts_us)
+{
+	struct tick_clock *c = ctx;
+	clock_advance(c, ts_us);
+	return c->next_check;
+}
+
+/* Told only from clock.next_check on: the frames between cannot expire anything. */
 static int64_t on_tick(void *ctx, int64_t ts_us)
 {
 	struct cap_analyzer *a = ctx;
-	if (ts_us > a->now)
-		a->now = ts_us;
-	if (a->now < a->next_check)
-		return a->next_check;
-	a->next_check = a->now + CHECK_EVERY_US;
-	if (a->open)
+	if (clock_advance(&a->clock, ts_us) && a->open)
 		expire(a, false);
-	return a->next_check;
+	return a->clock.next_check;
+}
+
+/* On the reading thread, while the analyzer is behind: libosip2's verdict on a
+ * response that will be read whole (XS-SIP-01's question, the costliest step
+ * of judging), so the analyzing thread does not have to ask. */
+static void prepare_unit(struct cap_unit *u)
+{
+	if (u->kind != CAP_SIP)
+		return;
+	struct quick q;
+	quick_scan(u->p, u->len, &q);
+	if (!q.request && q.notify)
+		u->osip = sip_osip_accepts_bytes(u->p, u->len) ? CAP_OSIP_ACCEPTS : CAP_OSIP_REFUSES;
 }
 
 /* ---- public --------------------------------------------------------- */
@@ -1028,7 +1016,6 @@ struct cap_analyzer *cap_analyzer_free(struct cap_analyzer *a)
 {
 	if (!a)
 		return NULL;
-	judge_wait(a);
 	while (a->open) {
 		struct pend *p = a->open;
 		pend_unlink(a, p);
@@ -1062,17 +1049,26 @@ static int analyze_one(struct cap_analyzer *a, FILE *f, const char *path, char *
 		       size_t errlen)
 {
 	struct cap_sink sink = { .ctx = a, .unit = on_unit, .note = on_note, .tick = on_tick };
-	int r = cap_decoder_new(&a->dec, &sink);
+	a->file = path;
+	a->clock = (struct tick_clock){ 0 };
+	/* with a second thread, the analyzer runs there and this one decodes */
+	struct tick_clock copy = a->clock;
+	struct cap_pipe *pipe = NULL;
+	if (a->o.decode_thread &&
+	    cap_pipe_start(&pipe, &(struct cap_pipe_opts){ .to = &sink, .clock = clock_tick,
+							   .clock_ctx = &copy,
+							   .prepare = prepare_unit }) < 0)
+		pipe = NULL; /* no thread: all here */
+	int r = cap_decoder_new(&a->dec, pipe ? cap_pipe_sink(pipe) : &sink);
 	if (r < 0) {
+		cap_pipe_finish(pipe);
 		if (f)
 			fclose(f);
 		return r;
 	}
-	a->file = path;
-	a->now = 0;
-	a->next_check = 0;
 	r = f ? cap_read_stream(a->dec, f, err, errlen) : cap_read_file(a->dec, path, err, errlen);
 	cap_decoder_finish(a->dec);
+	cap_pipe_finish(pipe);
 	add_stats(&a->dstats, cap_decoder_stats(a->dec));
 	a->dec = cap_decoder_free(a->dec);
 	expire(a, true);
@@ -1111,7 +1107,6 @@ static int ex_cmp(const void *x, const void *y)
 int cap_analyzer_finish(struct cap_analyzer *a)
 {
 	expire(a, true);
-	judge_wait(a);
 	if (a->judge_oom)
 		note(a, a->judge_oom_frame, "%llu exchange%s (the first: %s): out of memory while judging",
 		     (unsigned long long)a->judge_oom, a->judge_oom == 1 ? "" : "s", a->judge_oom_first);

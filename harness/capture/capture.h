@@ -40,7 +40,12 @@ struct cap_unit {
 	uint64_t frame;      /* 1-based, of the frame that completed it */
 	const uint8_t *p;    /* the message bytes, borrowed for the callback only */
 	size_t len;
+	uint8_t osip;        /* libosip2's verdict on p when already asked: enum cap_osip */
 };
+
+/* Whether libosip2 accepts a unit's bytes, when that was asked before the unit
+ * reached the analyzer (on the reading thread, see pipe.h); zero: not asked. */
+enum cap_osip { CAP_OSIP_UNASKED = 0, CAP_OSIP_ACCEPTS = 1, CAP_OSIP_REFUSES = 2 };
 
 /* Callbacks of the decoder; any may be NULL. ctx is passed back. */
 struct cap_sink {
@@ -136,9 +141,12 @@ int cap_classify(const uint8_t *p, size_t len);
  * CAP_EX_MAX_MSGS in one exchange are counted, not kept. Notes past
  * CAP_MAX_NOTES are counted.
  *
- * With opts.judge_thread, judging runs on a worker thread while the reading
- * thread goes on (at most 512 exchanges wait for it); the result is the
- * same, exchange for exchange and note for note, as judged inline.
+ * With opts.decode_thread, the file is read and decoded on the calling
+ * thread while everything else runs on a second one, fed by a pipe (pipe.h:
+ * the decoder's calls, replayed in order; about 1 MiB of them wait at most).
+ * While that thread is behind, the reading thread asks libosip2 about the
+ * responses it decodes. The result is the same, exchange for exchange and
+ * note for note, as all on one thread.
  */
 #define CAP_KEEP_FULL      100u
 #define CAP_KEEP_FAILED    100u
@@ -154,8 +162,8 @@ struct cap_analyzer_opts {
 	int64_t fetch_window_us;                 /* 0: CAP_FETCH_WINDOW_DEFAULT_US */
 	const struct rules_credential *creds;    /* borrowed for the analyzer's life */
 	size_t n_creds;
-	/* judge on a second thread, reading goes on meanwhile (same result, same order) */
-	bool judge_thread;
+	/* decode on the calling thread, analyze on a second one (same result, same order) */
+	bool decode_thread;
 };
 
 #define CAP_STATS_METHODS 16u

@@ -7,7 +7,9 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
-#define WORKQ_BATCH 64u /* items handed over, taken or given back per lock */
+#include "harness/common/xs.h"
+
+#define WORKQ_BATCH 64u /* items handed over, taken or given back per lock, at most */
 
 struct cap_workq {
 	pthread_mutex_t mu;
@@ -24,7 +26,7 @@ struct cap_workq {
 	void *ctx;
 	pthread_t th;
 	void *staged[WORKQ_BATCH]; /* the producer's, handed over together */
-	size_t n_staged;
+	size_t n_staged, batch;   /* batch: staged items handed over at once */
 };
 
 /* Under q->mu: append the worker's given-back items (the array grows: nothing is lost). */
@@ -84,13 +86,14 @@ static void *worker(void *arg)
 	}
 }
 
-int cap_workq_start(struct cap_workq **ret, size_t cap, cap_workq_fn fn, cap_workq_reap_fn reap,
-		    void *ctx)
+int cap_workq_start(struct cap_workq **ret, size_t cap, size_t batch, cap_workq_fn fn,
+		    cap_workq_reap_fn reap, void *ctx)
 {
 	struct cap_workq *q = calloc(1, sizeof *q);
 	if (!q)
 		return -ENOMEM;
 	q->cap = cap ? cap : 1;
+	q->batch = batch ? XS_MIN(batch, (size_t)WORKQ_BATCH) : WORKQ_BATCH;
 	q->ring = calloc(q->cap, sizeof *q->ring);
 	if (!q->ring) {
 		free(q);
@@ -152,7 +155,7 @@ static void flush(struct cap_workq *q)
 void cap_workq_push(struct cap_workq *q, void *item)
 {
 	q->staged[q->n_staged++] = item;
-	if (q->n_staged == WORKQ_BATCH)
+	if (q->n_staged == q->batch)
 		flush(q);
 }
 

@@ -11,7 +11,8 @@
  * none) for reap(ctx, item) to run on the producer's thread, so that memory
  * the producer allocated is freed where it came from (no allocator lock is
  * fought over). Items are handed over in batches, one lock each; the reaping
- * happens as the producer hands over the next batch.
+ * happens as the producer hands over the next batch (batch items at a time,
+ * 1..64; 0: 64).
  *
  * cap_workq_start returns 0, -ENOMEM, or the negated pthread_create error.
  * cap_workq_push blocks while cap items wait (memory stays bounded).
@@ -21,8 +22,8 @@
 struct cap_workq;
 typedef void *(*cap_workq_fn)(void *ctx, void *item);
 typedef void (*cap_workq_reap_fn)(void *ctx, void *item);
-int cap_workq_start(struct cap_workq **ret, size_t cap, cap_workq_fn fn, cap_workq_reap_fn reap,
-		    void *ctx);
+int cap_workq_start(struct cap_workq **ret, size_t cap, size_t batch, cap_workq_fn fn,
+		    cap_workq_reap_fn reap, void *ctx);
 void cap_workq_push(struct cap_workq *q, void *item);
 /* items not yet taken by the worker, as the producer last saw (no lock) */
 size_t cap_workq_backlog(const struct cap_workq *q);

@@ -31,8 +31,8 @@ static void help(void)
 	       "BSD loopback captures; 802.1Q; IPv4/IPv6 with fragments; UDP and TCP.\n"
 	       "Input that cannot be used (truncated file, cut or overlapping packets) is\n"
 	       "noted with its frame number and the rest is still judged.\n"
-	       "With a second CPU, exchanges are judged on a second thread while the capture\n"
-	       "is read (same result; `taskset -c 0 xscert analyze ...` keeps it to one).\n\n"
+	       "With a second CPU, the capture is read and decoded on one thread and judged\n"
+	       "on another (same result; `taskset -c 0 xscert analyze ...` keeps it to one).\n\n"
 	       "Exit status: 0 every check passed, 1 a check failed, 2 usage error or a file\n"
 	       "that cannot be read as a capture.\n");
 }
@@ -204,11 +204,11 @@ int cmd_analyze(int argc, char **argv)
 	/* the analyzer frees as much as it allocates, all the time: keep the freed
 	 * memory instead of giving it back and faulting it in again */
 	mallopt(M_TRIM_THRESHOLD, 64 << 20);
-	/* judging on a second thread while the next frames are read, when a second CPU is ours */
+	/* decoding on this thread, the rest on a second one, when a second CPU is ours */
 	cpu_set_t cpus;
 	bool two = sched_getaffinity(0, sizeof cpus, &cpus) == 0 && CPU_COUNT(&cpus) > 1;
 	struct cap_analyzer_opts o = { .fetch_window_us = window, .creds = creds,
-				       .n_creds = n_creds, .judge_thread = two };
+				       .n_creds = n_creds, .decode_thread = two };
 	int rc = XS_EXIT_OK;
 	if (xs_result_new(&res, XS_SOURCE_CAPTURE) < 0 || cap_analyzer_new(&a, res, &o) < 0) {
 		cli_err(CMD, "out of memory");

@@ -675,24 +675,35 @@ osip_message_t *sip_msg_osip(const struct sip_msg *m)
 	return m->osip;
 }
 
+bool sip_osip_accepts_bytes(const uint8_t *raw, size_t len)
+{
+	/* only the verdict is kept: the parse is made in an arena and dropped
+	 * whole, without its three dozen frees */
+	/* before the arena: libosip2's own tables must not be made in it */
+	pthread_once(&osip_once, osip_init_once);
+	alignas(max_align_t) uint8_t buf[OSIP_ARENA_STACK];
+	struct osipmem a;
+	osipmem_begin(&a, buf, sizeof buf);
+	bool ok = osip_parse(raw, len) != NULL;
+	osipmem_end(&a);
+	return ok;
+}
+
 bool sip_msg_osip_accepts(const struct sip_msg *m)
 {
 	if (!m)
 		return false;
 	struct sip_msg_priv *pm = (struct sip_msg_priv *)(uintptr_t)m;
-	if (pm->osip_ok < 0) {
-		/* only the verdict is kept: the parse is made in an arena and dropped
-		 * whole, without its three dozen frees */
-		/* before the arena: libosip2's own tables must not be made in it */
-		pthread_once(&osip_once, osip_init_once);
-		alignas(max_align_t) uint8_t buf[OSIP_ARENA_STACK];
-		struct osipmem a;
-		osipmem_begin(&a, buf, sizeof buf);
-		osip_message_t *o = osip_parse(m->raw, m->raw_len);
-		pm->osip_ok = o != NULL;
-		osipmem_end(&a);
-	}
+	if (pm->osip_ok < 0)
+		pm->osip_ok = sip_osip_accepts_bytes(m->raw, m->raw_len);
 	return pm->osip_ok;
+}
+
+void sip_msg_osip_known(struct sip_msg *m, bool accepts)
+{
+	struct sip_msg_priv *pm = (struct sip_msg_priv *)m;
+	if (m && pm->osip_ok < 0)
+		pm->osip_ok = accepts;
 }
 
 struct sip_msg *sip_msg_free(struct sip_msg *m)

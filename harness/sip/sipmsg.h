@@ -96,6 +96,12 @@ osip_message_t *sip_msg_osip(const struct sip_msg *m);
  */
 bool sip_msg_osip_accepts(const struct sip_msg *m);
 
+/* The same verdict on len bytes followed by a NUL (raw[len] == '\0', as in a
+ * parsed message), made without a message; and that verdict, made elsewhere on
+ * m's exact bytes, given to m so it is not asked again. */
+bool sip_osip_accepts_bytes(const uint8_t *raw, size_t len);
+void sip_msg_osip_known(struct sip_msg *m, bool accepts);
+
 /* The body as a span into raw. */
 struct xs_span sip_msg_body(const struct sip_msg *m);
 

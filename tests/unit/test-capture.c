@@ -2,6 +2,7 @@
 /* test-capture.c — the capture decoder over pcaps built in memory: link types, VLANs, IPv6, fragments, TCP, bad input. */
 #include "harness/capture/capture.h"
 #include "harness/capture/pcapw.h"
+#include "harness/capture/pipe.h"
 #include "harness/capture/workq.h"
 
 #include <criterion/criterion.h>
@@ -963,7 +964,7 @@ static struct xs_result *analyse_on(void (*build)(struct flow_ctx *), const char
 	struct xs_result *r;
 	cr_assert_eq(xs_result_new(&r, XS_SOURCE_CAPTURE), 0);
 	struct cap_analyzer *a;
-	struct cap_analyzer_opts o = { .creds = c, .n_creds = n, .judge_thread = threaded };
+	struct cap_analyzer_opts o = { .creds = c, .n_creds = n, .decode_thread = threaded };
 	cr_assert_eq(cap_analyzer_new(&a, r, &o), 0);
 	char err[256];
 	FILE *in = fmemopen(mem, len, "rb");
@@ -1267,10 +1268,11 @@ static void wq_reap(void *ctx, void *item)
 
 Test(capture, work_queue_runs_in_order_and_gives_back)
 {
-	for (size_t cap = 1; cap <= 512; cap *= 8) { /* a ring smaller and larger than a batch */
+	/* a ring smaller and larger than a batch; batches of one, some and the most */
+	for (size_t cap = 1, batch = 0; cap <= 512; cap *= 8, batch = batch ? batch * 7 : 1) {
 		struct wq_seen w = { .in_order = true, .producer = pthread_self() };
 		struct cap_workq *q;
-		cr_assert_eq(cap_workq_start(&q, cap, wq_run, wq_reap, &w), 0);
+		cr_assert_eq(cap_workq_start(&q, cap, batch, wq_run, wq_reap, &w), 0);
 		const size_t n = 10000;
 		for (size_t i = 1; i <= n; i++)
 			cap_workq_push(q, (void *)(uintptr_t)i);
@@ -1281,6 +1283,107 @@ Test(capture, work_queue_runs_in_order_and_gives_back)
 		cr_assert(!w.reaped_elsewhere, "reaped on the producer's thread");
 	}
 	cap_workq_finish(NULL);
+}
+
+/* ---- the pipe: a decoder's calls replayed in order on a second thread -- */
+
+struct pipe_seen {
+	struct xs_buf log;  /* one line per call the target saw */
+	pthread_t reader;
+	bool on_reader;     /* a call reached the target on the reading thread */
+	size_t slow;        /* units left to dawdle on, so the reader gets ahead */
+	size_t told[3];     /* units by u->osip */
+};
+
+static int64_t pipe_clock(void *ctx, int64_t ts_us)
+{
+	(void)ctx;
+	return ts_us / 1000 * 1000 + 1000; /* a pure function of the time, as the analyzer's */
+}
+
+static void log_unit(struct xs_buf *b, const struct cap_unit *u)
+{
+	xs_buf_printf(b, "u %d %d %s %u %lld %llu %zu %08x\n", u->kind, u->tp, u->src.addr,
+		      u->dst.port, (long long)u->ts_us, (unsigned long long)u->frame, u->len,
+		      xs_fnv32(XS_FNV32_INIT, u->p, u->len));
+}
+
+static void pipe_unit(void *ctx, const struct cap_unit *u)
+{
+	struct pipe_seen *w = ctx;
+	w->on_reader |= pthread_equal(pthread_self(), w->reader);
+	log_unit(&w->log, u);
+	w->told[u->osip < 3 ? u->osip : 0]++;
+	if (w->slow && w->slow--)
+		usleep(300);
+}
+
+static void pipe_note(void *ctx, uint64_t frame, const char *what)
+{
+	struct pipe_seen *w = ctx;
+	w->on_reader |= pthread_equal(pthread_self(), w->reader);
+	xs_buf_printf(&w->log, "n %llu %s\n", (unsigned long long)frame, what);
+}
+
+static int64_t pipe_tick(void *ctx, int64_t ts_us)
+{
+	struct pipe_seen *w = ctx;
+	w->on_reader |= pthread_equal(pthread_self(), w->reader);
+	xs_buf_printf(&w->log, "t %lld\n", (long long)ts_us);
+	return pipe_clock(NULL, ts_us);
+}
+
+/* On the reading thread: the bytes are there, NUL-terminated, to be asked about. */
+static void pipe_prepare(struct cap_unit *u)
+{
+	u->osip = u->p[u->len] == '\0' ? CAP_OSIP_ACCEPTS : CAP_OSIP_REFUSES;
+}
+
+Test(capture, pipe_replays_every_call_in_order)
+{
+	struct pipe_seen w = { .reader = pthread_self(), .slow = 40 };
+	struct cap_sink to = { .ctx = &w, .unit = pipe_unit, .note = pipe_note, .tick = pipe_tick };
+	struct cap_pipe *p;
+	cr_assert_eq(cap_pipe_start(&p, &(struct cap_pipe_opts){ .to = &to, .clock = pipe_clock,
+								 .prepare = pipe_prepare }), 0);
+	const struct cap_sink *in = cap_pipe_sink(p);
+	struct xs_buf want = { 0 };
+	size_t max = 300000; /* past one chunk (128 KiB) */
+	uint8_t *bytes = malloc(max);
+	cr_assert_not_null(bytes);
+	for (size_t i = 0; i < max; i++)
+		bytes[i] = (uint8_t)(i * 131 + 7);
+	for (size_t i = 0; i < 3000; i++) {
+		/* sizes from 0 to past a chunk; the first ones large, while the target dawdles */
+		size_t len = i == 7 ? max : i == 8 ? 0 : i < 60 ? 20000 + i : (i * 7919) % 3000;
+		struct cap_unit u = { .kind = i % 2 ? CAP_HTTP : CAP_SIP, .tp = i % 3 ? XS_TP_UDP : XS_TP_TCP,
+				      .ts_us = (int64_t)i * 997, .frame = i + 1, .p = bytes + i % 100, .len = len - (len == max) * 100 };
+		snprintf(u.src.addr, sizeof u.src.addr, "127.0.0.%zu", i % 250 + 1);
+		u.dst.port = (uint16_t)(5060 + i);
+		in->unit(in->ctx, &u);
+		log_unit(&want, &u);
+		if (i % 5 == 0) {
+			char what[64];
+			snprintf(what, sizeof what, "note %zu", i);
+			in->note(in->ctx, i + 1, what);
+			xs_buf_printf(&want, "n %zu %s\n", i + 1, what);
+		}
+		if (i % 3 == 0) {
+			int64_t ts = (int64_t)i * 997;
+			cr_assert_eq(in->tick(in->ctx, ts), pipe_clock(NULL, ts), "the tick's answer");
+			xs_buf_printf(&want, "t %lld\n", (long long)ts);
+		}
+	}
+	cap_pipe_finish(p);
+	cap_pipe_finish(NULL);
+	cr_assert(!w.on_reader, "the target is called on the second thread only");
+	cr_assert_eq(w.log.len, want.len);
+	cr_assert(!memcmp(w.log.p, want.p, want.len), "the same calls in the same order");
+	cr_assert_gt(w.told[CAP_OSIP_ACCEPTS], 0, "prepared while the target was behind");
+	cr_assert_eq(w.told[CAP_OSIP_REFUSES], 0, "prepare sees the bytes NUL-terminated");
+	xs_buf_reset(&want);
+	xs_buf_reset(&w.log);
+	free(bytes);
 }
 
 /* ---- the file reader's fast path agrees with libpcap ------------------ */

@@ -287,8 +287,19 @@ Test(sip, verdict_alone_agrees_with_the_kept_parse)
 		cr_assert_eq(sip_msg_osip_accepts(b), kept, "case %zu", i);
 		cr_assert_null(b->osip, "the verdict's parse is not kept");
 		cr_assert_eq(sip_msg_osip_accepts(a), kept, "case %zu: kept parse answers", i);
+		/* the same verdict without a message (as the reading thread asks it) */
+		cr_assert_eq(sip_osip_accepts_bytes((const uint8_t *)cases[i], strlen(cases[i])), kept,
+			     "case %zu: bytes alone", i);
+		/* a verdict told is kept and not asked again; one already known stays */
+		struct sip_msg *c = parse_ok(cases[i]);
+		sip_msg_osip_known(c, !kept);
+		cr_assert_eq(sip_msg_osip_accepts(c), !kept, "case %zu: told", i);
+		sip_msg_osip_known(c, kept);
+		cr_assert_eq(sip_msg_osip_accepts(c), !kept, "case %zu: told once", i);
+		sip_msg_osip_known(NULL, true);
 		sip_msg_free(a);
 		sip_msg_free(b);
+		sip_msg_free(c);
 	}
 	free(big);
 }
