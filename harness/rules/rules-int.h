@@ -11,6 +11,7 @@
 /* Caps on the state kept per device (memory stays bounded on long captures). */
 #define RULES_MAX_NONCES   1024u /* nonces remembered (challenges and credentials) */
 #define RULES_MAX_REQUESTS 256u  /* answered requests remembered for retransmissions */
+#define RULES_RING_FIRST   16u   /* slots of each ring at first (a power of two) */
 #define RULES_CLOCK_SLACK_US 100000 /* a fetch stamped this much before the first NOTIFY still counts */
 
 /* What is remembered about one nonce. */
@@ -41,14 +42,15 @@ struct rules_index {
 struct rules_ctx {
 	struct rules_credential *creds; /* copies, owned; passwords wiped on free */
 	size_t n_creds;
-	struct rules_nonce nonces[RULES_MAX_NONCES];
+	/* rings grown as they fill (from RULES_RING_FIRST slots), the oldest entry
+	 * replaced once they hold the most */
+	struct rules_nonce *nonces;
 	struct rules_index nonce_ix;
-	size_t next_nonce;      /* ring position */
+	size_t n_nonce_slots, next_nonce; /* ring size and position */
 	char *prev_challenge_nonce; /* the last nonce a challenge carried, owned */
-	struct rules_request reqs[RULES_MAX_REQUESTS];
+	struct rules_request *reqs;
 	struct rules_index req_ix;
-	size_t next_req;
-	struct rules_eval *eval; /* the evaluation's room, made with the context (31 KB) */
+	size_t n_req_slots, next_req;
 };
 
 /* The parsed view of an exchange every rule reads (built once per evaluation). */

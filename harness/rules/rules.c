@@ -3,6 +3,7 @@
 #include "rules-int.h"
 
 #include <stddef.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -231,6 +232,40 @@ static void index_add(struct rules_index *x, int32_t slot, uint32_t h)
 	x->head[h & x->mask] = slot;
 }
 
+/*
+ * The slot for a new entry in a ring of *n slots of `size` bytes (*items) and
+ * its index: the next one while the ring is filling, the ring doubled (up to
+ * max slots) when it is full, else the oldest entry's (the caller clears it).
+ * Filled in order and grown only before any is replaced, the ring replaces
+ * its entries oldest first, as one of max slots from the start would.
+ * -ENOMEM when it could not grow (nothing changed).
+ */
+static int32_t ring_slot(void **items, size_t size, size_t *n, size_t *next, size_t max,
+			 struct rules_index *x)
+{
+	if (*next == *n && *n < max) {
+		size_t grown = *n ? *n * 2 : RULES_RING_FIRST;
+		struct rules_index nx;
+		uint8_t *ni = realloc(*items, grown * size);
+		if (ni)
+			*items = ni;
+		if (!ni || index_init(&nx, grown) < 0) {
+			if (ni)
+				index_free(&nx);
+			return -ENOMEM;
+		}
+		memset(ni + *n * size, 0, (grown - *n) * size);
+		for (size_t i = 0; i < *n; i++)
+			index_add(&nx, (int32_t)i, x->hash[i]);
+		index_free(x);
+		*x = nx;
+		*n = grown;
+	}
+	int32_t slot = (int32_t)(*next % *n);
+	*next = (size_t)slot + 1 < *n || *n < max ? (size_t)slot + 1 : 0;
+	return slot;
+}
+
 static void index_remove(struct rules_index *x, int32_t slot)
 {
 	int32_t *pp = &x->head[x->hash[slot] & x->mask];
@@ -258,9 +293,6 @@ int rules_ctx_new(struct rules_ctx **ret, const struct rules_credential *creds, 
 	struct rules_ctx *c = calloc(1, sizeof *c);
 	if (!c)
 		return -ENOMEM;
-	if (index_init(&c->nonce_ix, RULES_MAX_NONCES) < 0 ||
-	    index_init(&c->req_ix, RULES_MAX_REQUESTS) < 0 || !(c->eval = malloc(sizeof *c->eval)))
-		goto oom;
 	if (n_creds) {
 		c->creds = calloc(n_creds, sizeof *c->creds);
 		if (!c->creds)
@@ -306,21 +338,22 @@ struct rules_ctx *rules_ctx_free(struct rules_ctx *c)
 		wipe_free((char *)c->creds[i].password);
 	}
 	free(c->creds);
-	for (size_t i = 0; i < RULES_MAX_NONCES; i++)
+	for (size_t i = 0; i < c->n_nonce_slots; i++)
 		nonce_clear(&c->nonces[i]);
-	for (size_t i = 0; i < RULES_MAX_REQUESTS; i++)
+	for (size_t i = 0; i < c->n_req_slots; i++)
 		request_clear(&c->reqs[i]);
+	free(c->nonces);
+	free(c->reqs);
 	index_free(&c->nonce_ix);
 	index_free(&c->req_ix);
 	free(c->prev_challenge_nonce);
-	free(c->eval);
 	free(c);
 	return NULL;
 }
 
 struct rules_nonce *rules_nonce_find(struct rules_ctx *c, const char *nonce)
 {
-	if (!nonce)
+	if (!nonce || !c->n_nonce_slots)
 		return NULL;
 	int32_t s = INDEX_FIND(&c->nonce_ix, nonce, c->nonces[s_].nonce);
 	return s >= 0 ? &c->nonces[s] : NULL;
@@ -332,9 +365,11 @@ static struct rules_nonce *nonce_get(struct rules_ctx *c, const char *nonce)
 	struct rules_nonce *n = rules_nonce_find(c, nonce);
 	if (n)
 		return n;
-	int32_t slot = (int32_t)c->next_nonce;
+	int32_t slot = ring_slot((void **)&c->nonces, sizeof *c->nonces, &c->n_nonce_slots,
+				 &c->next_nonce, RULES_MAX_NONCES, &c->nonce_ix);
+	if (slot < 0)
+		return NULL;
 	n = &c->nonces[slot];
-	c->next_nonce = (c->next_nonce + 1) % RULES_MAX_NONCES;
 	if (n->nonce)
 		index_remove(&c->nonce_ix, slot);
 	nonce_clear(n);
@@ -347,7 +382,7 @@ static struct rules_nonce *nonce_get(struct rules_ctx *c, const char *nonce)
 
 struct rules_request *rules_request_find(struct rules_ctx *c, const char *key)
 {
-	if (!key)
+	if (!key || !c->n_req_slots)
 		return NULL;
 	int32_t s = INDEX_FIND(&c->req_ix, key, c->reqs[s_].key);
 	return s >= 0 ? &c->reqs[s] : NULL;
@@ -630,6 +665,30 @@ static enum xs_auth_intent infer_intent(const struct rules_eval *e)
 	}
 }
 
+/* The evaluation's room (31 KB): one per thread, made on its first evaluation
+ * and freed when the thread ends (evaluations do not nest). */
+static pthread_key_t room_key;
+static bool room_key_ok;
+static pthread_once_t room_once = PTHREAD_ONCE_INIT;
+
+static void room_key_make(void)
+{
+	room_key_ok = pthread_key_create(&room_key, free) == 0;
+}
+
+static struct rules_eval *room(void)
+{
+	pthread_once(&room_once, room_key_make);
+	if (!room_key_ok)
+		return NULL;
+	struct rules_eval *e = pthread_getspecific(room_key);
+	if (!e && (e = malloc(sizeof *e)) && pthread_setspecific(room_key, e) != 0) {
+		free(e);
+		e = NULL;
+	}
+	return e;
+}
+
 static void eval_init(struct rules_eval *e, struct rules_ctx *c, struct xs_exchange *ex)
 {
 	memset(e, 0, offsetof(struct rules_eval, ch));
@@ -708,9 +767,13 @@ static int remember(struct rules_eval *e)
 				r->status = fin->status;
 			continue;
 		}
-		int32_t slot = (int32_t)c->next_req;
+		int32_t slot = ring_slot((void **)&c->reqs, sizeof *c->reqs, &c->n_req_slots,
+					 &c->next_req, RULES_MAX_REQUESTS, &c->req_ix);
+		if (slot < 0) {
+			xs_buf_reset(&k);
+			return -ENOMEM;
+		}
 		r = &c->reqs[slot];
-		c->next_req = (c->next_req + 1) % RULES_MAX_REQUESTS;
 		if (r->key)
 			index_remove(&c->req_ix, slot);
 		request_clear(r);
@@ -740,9 +803,9 @@ int rules_evaluate(struct rules_ctx *c, struct xs_exchange *ex, const char *cons
 	if (!c || !ex)
 		return -EINVAL;
 	rules_assign_roles(ex);
-	struct rules_eval *e = c->eval;
+	struct rules_eval *e = room();
 	if (!e)
-		return -EINVAL; /* not from rules_ctx_new */
+		return -ENOMEM;
 	eval_init(e, c, ex);
 	size_t before = ex->n_findings;
 	int r = 0;

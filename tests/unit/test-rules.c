@@ -616,22 +616,44 @@ Test(rules, evidence_names_frames)
 	rules_ctx_free(ctx);
 }
 
+static void nth_nonce(int i, char *nonce, size_t size)
+{
+	snprintf(nonce, size, "%08x%08xdeadbeefcafe", (unsigned)i * 2654435761u, (unsigned)i * 40503u + 7);
+}
+
 Test(rules, context_is_bounded)
 {
 	struct rules_ctx *ctx = NULL;
 	cr_assert_eq(rules_ctx_new(&ctx, creds, 1), 0);
 	const char *const only[] = { "XS-CHAL-05", NULL };
-	for (int i = 0; i < 1500; i++) {
+	const int n = 1500;
+	char first_key[128] = "", key[128] = "";
+	for (int i = 0; i < n; i++) {
 		char nonce[40], callid[32];
-		snprintf(nonce, sizeof nonce, "%08x%08xdeadbeefcafe", (unsigned)i * 2654435761u,
-			 (unsigned)i * 40503u + 7);
+		nth_nonce(i, nonce, sizeof nonce);
 		snprintf(callid, sizeof callid, "c%d", i);
 		struct spec s = { .nonce = nonce, .callid = callid };
 		struct xs_exchange *ex = build(&s, "e");
 		cr_assert_eq(rules_evaluate(ctx, ex, only), 1);
 		cr_assert_eq(ex->findings[0].verdict, XS_PASS, "%d: %s", i, ex->findings[0].detail);
+		struct xs_buf k = { 0 };
+		cr_assert_eq(rules_request_key(ex->msgs[0], &k), 0);
+		snprintf(i ? key : first_key, sizeof key, "%s", (const char *)k.p);
+		xs_buf_reset(&k);
 		xs_exchange_free(ex);
+		if (i == 9) /* the rings grow as they fill */
+			cr_assert_eq(ctx->n_nonce_slots, RULES_RING_FIRST);
 	}
+	/* full, they hold the newest entries and forget the oldest first */
+	cr_assert_eq(ctx->n_nonce_slots, RULES_MAX_NONCES);
+	cr_assert_eq(ctx->n_req_slots, RULES_MAX_REQUESTS);
+	for (int i = 0; i < n; i++) {
+		char nonce[40];
+		nth_nonce(i, nonce, sizeof nonce);
+		cr_assert_eq(rules_nonce_find(ctx, nonce) != NULL, i >= n - (int)RULES_MAX_NONCES, "nonce %d", i);
+	}
+	cr_assert_not_null(rules_request_find(ctx, key), "the last request remembered");
+	cr_assert_null(rules_request_find(ctx, first_key), "the first forgotten");
 	rules_ctx_free(ctx);
 	cr_assert_null(rules_ctx_free(NULL));
 	cr_assert_eq(rules_ctx_new(NULL, NULL, 0), -EINVAL);
