@@ -886,10 +886,34 @@ static void count_login(struct cap_analyzer *a, struct xs_span method)
 	}
 }
 
+/* What the reading thread made of a SIP unit while the analyzer was behind (in
+ * the pipe's memory): its quick scan, libosip2's verdict, and the parse. */
+struct prepared {
+	struct quick q;
+	int8_t osip;            /* libosip2 accepts the bytes: 1, refuses: 0, not asked: -1 */
+	bool parsed;            /* the parse below was made */
+	int parse_err;          /* sip_msg_parse's error, 0: msg is the parse */
+	const struct sip_msg *msg; /* a copy, read-only, to be duplicated */
+};
+
+/* The reading thread's parse of the unit, else the analyzer's own; 0 or -errno. */
+static int unit_msg(const struct cap_unit *u, const struct prepared *pr, struct sip_msg **m)
+{
+	if (!pr || !pr->parsed)
+		return sip_msg_parse(m, u->p, u->len);
+	if (pr->parse_err < 0)
+		return pr->parse_err;
+	return (*m = sip_msg_dup(pr->msg)) ? 0 : -ENOMEM;
+}
+
 static void sip_unit(struct cap_analyzer *a, const struct cap_unit *u)
 {
+	const struct prepared *pr = u->prep;
 	struct quick q;
-	quick_scan(u->p, u->len, &q);
+	if (pr)
+		q = pr->q;
+	else
+		quick_scan(u->p, u->len, &q);
 	if (q.request && q.digest_auth)
 		count_login(a, q.method);
 	if (!q.notify)
@@ -904,15 +928,15 @@ static void sip_unit(struct cap_analyzer *a, const struct cap_unit *u)
 			return;
 	}
 	struct sip_msg *m;
-	int r = sip_msg_parse(&m, u->p, u->len);
+	int r = unit_msg(u, pr, &m);
 	if (r < 0) {
 		a->st.unparsed++;
 		note(a, u->frame, "SIP message not read: %s",
 				   xs_strerror(r));
 		return;
 	}
-	if (u->osip != CAP_OSIP_UNASKED)
-		sip_msg_osip_known(m, u->osip == CAP_OSIP_ACCEPTS);
+	if (pr && pr->osip >= 0)
+		sip_msg_osip_known(m, pr->osip);
 	m->tp = u->tp;
 	m->src = u->src;
 	m->dst = u->dst;
@@ -980,17 +1004,44 @@ static int64_t on_tick(void *ctx, int64_t ts_us)
 	return a->clock.next_check;
 }
 
-/* On the reading thread, while the analyzer is behind: libosip2's verdict on a
- * response that will be read whole (XS-SIP-01's question, the costliest step
- * of judging), so the analyzing thread does not have to ask. */
-static void prepare_unit(struct cap_unit *u)
+#define PREPARE_PARSE (2u * CAP_PIPE_BEHIND) /* chunks waiting: parse too */
+
+/*
+ * On the reading thread, while the analyzer is behind: a SIP unit's quick
+ * scan, then for a message that will be read whole (of a NOTIFY) libosip2's
+ * verdict on a response (XS-SIP-01's question, the costliest step of
+ * judging), and when further behind the parse, copied after the unit; the
+ * analyzer uses them instead of making them. Each is what the analyzer would
+ * make of the same bytes.
+ */
+static void prepare_unit(struct cap_pipe *pipe, struct cap_unit *u, unsigned behind)
 {
 	if (u->kind != CAP_SIP)
 		return;
-	struct quick q;
-	quick_scan(u->p, u->len, &q);
-	if (!q.request && q.notify)
-		u->osip = sip_osip_accepts_bytes(u->p, u->len) ? CAP_OSIP_ACCEPTS : CAP_OSIP_REFUSES;
+	struct prepared *pr = cap_pipe_room(pipe, sizeof *pr);
+	if (!pr)
+		return;
+	*pr = (struct prepared){ .osip = -1 };
+	quick_scan(u->p, u->len, &pr->q);
+	u->prep = pr;
+	if (!pr->q.notify)
+		return;
+	if (!pr->q.request)
+		pr->osip = sip_osip_accepts_bytes(u->p, u->len);
+	if (behind < PREPARE_PARSE)
+		return;
+	struct sip_msg *m;
+	pr->parse_err = sip_msg_parse(&m, u->p, u->len);
+	pr->parsed = pr->parse_err < 0;
+	if (pr->parse_err < 0)
+		return;
+	size_t n = sip_msg_copy_size(m);
+	void *room = n ? cap_pipe_room(pipe, n) : NULL;
+	if (room) {
+		pr->msg = sip_msg_copy_to(m, room);
+		pr->parsed = true;
+	}
+	sip_msg_free(m);
 }
 
 /* ---- public --------------------------------------------------------- */

@@ -40,12 +40,8 @@ struct cap_unit {
 	uint64_t frame;      /* 1-based, of the frame that completed it */
 	const uint8_t *p;    /* the message bytes, borrowed for the callback only */
 	size_t len;
-	uint8_t osip;        /* libosip2's verdict on p when already asked: enum cap_osip */
+	const void *prep;    /* what was made of it on the reading thread (pipe.h); NULL: nothing */
 };
-
-/* Whether libosip2 accepts a unit's bytes, when that was asked before the unit
- * reached the analyzer (on the reading thread, see pipe.h); zero: not asked. */
-enum cap_osip { CAP_OSIP_UNASKED = 0, CAP_OSIP_ACCEPTS = 1, CAP_OSIP_REFUSES = 2 };
 
 /* Callbacks of the decoder; any may be NULL. ctx is passed back. */
 struct cap_sink {

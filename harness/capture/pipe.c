@@ -9,14 +9,12 @@
 #include <string.h>
 
 #define PIPE_CHUNK  (128u * 1024u) /* recorded calls handed over at once (bigger units: one each) */
-#define PIPE_QUEUE  8u             /* chunks waiting for the replaying thread, at most */
-#define PIPE_BEHIND 2u             /* chunks waiting: the replaying thread is behind */
 
 enum ev_type { EV_UNIT, EV_NOTE, EV_TICK };
 
-/* One recorded call; size covers what follows it, rounded up to 8 bytes. */
+/* One recorded call; size covers what follows it, rounded up to the alignment. */
 struct ev {
-	uint32_t size;
+	alignas(max_align_t) uint32_t size;
 	uint32_t type;
 };
 
@@ -48,11 +46,14 @@ struct cap_pipe {
 	struct cap_workq *q;  /* NULL once the pipe fell back to calling `to` here */
 	struct chunk *cur;    /* being filled */
 	struct chunk *free;   /* given back, for reuse */
+	struct ev *open;      /* the unit being prepared: room may follow it */
 };
 
-static size_t round8(size_t n)
+#define ALIGN alignof(max_align_t)
+
+static size_t round_up(size_t n)
 {
-	return (n + 7u) & ~(size_t)7u;
+	return (n + ALIGN - 1) & ~(size_t)(ALIGN - 1);
 }
 
 /* ---- the replaying thread --------------------------------------------- */
@@ -109,7 +110,7 @@ static void fall_back(struct cap_pipe *p)
 /* Room for a call of n bytes (after its struct ev), or NULL: the pipe fell back. */
 static struct ev *reserve(struct cap_pipe *p, enum ev_type type, size_t n)
 {
-	size_t need = sizeof(struct ev) + round8(n);
+	size_t need = sizeof(struct ev) + round_up(n);
 	if (need > UINT32_MAX) {
 		fall_back(p);
 		return NULL;
@@ -151,8 +152,25 @@ static void rec_unit(void *ctx, const struct cap_unit *u)
 	b[u->len] = '\0';
 	eu->u = *u;
 	eu->u.p = b;
-	if (p->o.prepare && cap_workq_backlog(p->q) >= PIPE_BEHIND)
-		p->o.prepare(&eu->u);
+	eu->u.prep = NULL;
+	size_t behind = cap_workq_backlog(p->q);
+	if (p->o.prepare && behind >= CAP_PIPE_BEHIND) {
+		p->open = &eu->h;
+		p->o.prepare(p, &eu->u, (unsigned)behind);
+		p->open = NULL;
+	}
+}
+
+void *cap_pipe_room(struct cap_pipe *p, size_t n)
+{
+	struct chunk *c = p->cur;
+	size_t need = round_up(n);
+	if (!p->open || !c || need > UINT32_MAX - p->open->size || c->size - c->used < need)
+		return NULL;
+	void *r = c->data + c->used;
+	c->used += need;
+	p->open->size += (uint32_t)need;
+	return r;
 }
 
 static void rec_note(void *ctx, uint64_t frame, const char *what)
@@ -191,7 +209,7 @@ int cap_pipe_start(struct cap_pipe **ret, const struct cap_pipe_opts *o)
 				     .unit = p->to.unit ? rec_unit : NULL,
 				     .note = p->to.note ? rec_note : NULL,
 				     .tick = p->to.tick ? rec_tick : NULL };
-	int r = cap_workq_start(&p->q, PIPE_QUEUE, 1, replay, reap, p);
+	int r = cap_workq_start(&p->q, CAP_PIPE_QUEUE, 1, replay, reap, p);
 	if (r < 0) {
 		free(p);
 		return r;

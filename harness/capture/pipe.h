@@ -16,24 +16,31 @@
  * it on the reading thread. It must be what `to`'s tick returns for the same
  * times (a pure function of them), so the decoder asks at the same frames.
  *
- * While the replaying thread is behind, prepare(u), when set, runs on the
- * reading thread on each recorded unit (its bytes in the chunk, followed by a
- * NUL) and may fill u->osip; the replay passes it on.
+ * While the replaying thread is behind (`behind` chunks wait for it, at least
+ * CAP_PIPE_BEHIND of at most CAP_PIPE_QUEUE), prepare(p, u, behind), when set,
+ * runs on the reading thread on each recorded unit (its bytes in the chunk,
+ * followed by a NUL): it may take room after the unit (cap_pipe_room: n
+ * bytes aligned for any type, or NULL when the chunk has none), fill it and
+ * point u->prep at it; the replay passes u->prep on.
  *
  * cap_pipe_start returns 0, -ENOMEM or the negated pthread_create error.
  * cap_pipe_finish hands over what is recorded, waits until it is replayed,
  * ends the thread and frees the pipe (NULL accepted).
  */
+struct cap_pipe;
 struct cap_pipe_opts {
 	const struct cap_sink *to;
 	int64_t (*clock)(void *clock_ctx, int64_t ts_us);
 	void *clock_ctx;
-	void (*prepare)(struct cap_unit *u);
+	void (*prepare)(struct cap_pipe *p, struct cap_unit *u, unsigned behind);
 };
 
-struct cap_pipe;
+#define CAP_PIPE_QUEUE  8u /* chunks waiting for the replaying thread, at most */
+#define CAP_PIPE_BEHIND 2u /* chunks waiting: the replaying thread is behind */
+
 int cap_pipe_start(struct cap_pipe **ret, const struct cap_pipe_opts *o);
 const struct cap_sink *cap_pipe_sink(struct cap_pipe *p);
+void *cap_pipe_room(struct cap_pipe *p, size_t n);
 void cap_pipe_finish(struct cap_pipe *p);
 
 #endif

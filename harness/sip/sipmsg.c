@@ -718,6 +718,56 @@ struct sip_msg *sip_msg_free(struct sip_msg *m)
 	return NULL;
 }
 
+size_t sip_msg_copy_size(const struct sip_msg *m)
+{
+	const struct sip_msg_priv *pm = priv_c(m);
+	if (!m || pm->unfolded || m->osip)
+		return 0;
+	return sizeof *pm + pm->n_hdrs * sizeof *pm->hdrs + m->raw_len + 1;
+}
+
+/* s moved from the bytes at `from` to their copy at `to` (views elsewhere stay). */
+static struct xs_span moved(struct xs_span s, const uint8_t *from, size_t len, uint8_t *to)
+{
+	if (s.p && s.p >= from && s.p <= from + len)
+		s.p = to + (s.p - from);
+	return s;
+}
+
+struct sip_msg *sip_msg_copy_to(const struct sip_msg *m, void *dst)
+{
+	const struct sip_msg_priv *pm = priv_c(m);
+	struct sip_msg_priv *d = dst;
+	*d = *pm;
+	d->cap_hdrs = pm->n_hdrs;
+	d->hdrs = (struct sip_hdr *)(d + 1);
+	uint8_t *raw = (uint8_t *)(d->hdrs + pm->n_hdrs);
+	memcpy(raw, m->raw, m->raw_len + 1);
+	d->pub.raw = raw;
+	struct sip_msg *c = &d->pub;
+#define MOVED(f) (c->f = moved(m->f, m->raw, m->raw_len, raw))
+	MOVED(ruri);
+	MOVED(reason);
+	MOVED(call_id);
+	MOVED(from_tag);
+	MOVED(to_tag);
+	MOVED(via_branch);
+	MOVED(event);
+#undef MOVED
+	for (size_t i = 0; i < pm->n_hdrs; i++)
+		d->hdrs[i] = (struct sip_hdr){ moved(pm->hdrs[i].name, m->raw, m->raw_len, raw),
+					       moved(pm->hdrs[i].value, m->raw, m->raw_len, raw),
+					       pm->hdrs[i].id };
+	return c;
+}
+
+struct sip_msg *sip_msg_dup(const struct sip_msg *m)
+{
+	size_t n = sip_msg_copy_size(m);
+	void *b = n ? malloc(n) : NULL;
+	return b ? sip_msg_copy_to(m, b) : NULL;
+}
+
 struct xs_span sip_msg_body(const struct sip_msg *m)
 {
 	if (!m || !m->raw)

@@ -375,3 +375,104 @@ Test(sip, names_and_endpoints)
 	cr_assert_str_eq(out, "[::1]:5061");
 	cr_assert_null(sip_msg_free(NULL));
 }
+
+/* ---- copies of a parse ---- */
+
+static bool span_in(struct xs_span s, const struct sip_msg *m)
+{
+	return !s.p || (s.p >= m->raw && s.p <= m->raw + m->raw_len);
+}
+
+/* c reads as m in every field and every header, its views into its own bytes. */
+static void same_message(const struct sip_msg *m, const struct sip_msg *c, const char *what)
+{
+	cr_assert_neq(c->raw, m->raw, "%s: bytes of its own", what);
+	cr_assert_eq(c->raw_len, m->raw_len, "%s", what);
+	cr_assert(!memcmp(c->raw, m->raw, m->raw_len + 1), "%s", what);
+	cr_assert_eq(c->is_request, m->is_request, "%s", what);
+	cr_assert_eq(c->status, m->status, "%s", what);
+	cr_assert_eq(c->cseq, m->cseq, "%s", what);
+	cr_assert_eq(c->content_length, m->content_length, "%s", what);
+	cr_assert_eq(c->body_off, m->body_off, "%s", what);
+	cr_assert_str_eq(c->method, m->method, "%s", what);
+	cr_assert_str_eq(c->cseq_method, m->cseq_method, "%s", what);
+	const struct xs_span *ms[] = { &m->ruri, &m->reason, &m->call_id, &m->from_tag, &m->to_tag,
+				       &m->via_branch, &m->event };
+	const struct xs_span *cs[] = { &c->ruri, &c->reason, &c->call_id, &c->from_tag, &c->to_tag,
+				       &c->via_branch, &c->event };
+	for (size_t i = 0; i < 7; i++) {
+		cr_assert(xs_span_eq(*ms[i], *cs[i]) && (!ms[i]->p) == (!cs[i]->p), "%s: field %zu", what, i);
+		cr_assert(span_in(*cs[i], c), "%s: field %zu points into the copy", what, i);
+	}
+	size_t n = sip_msg_header_count(m);
+	cr_assert_eq(sip_msg_header_count(c), n, "%s", what);
+	for (size_t i = 0; i < n; i++) {
+		struct xs_span mn, mv, cn, cv;
+		cr_assert_eq(sip_msg_header_at(m, i, &mn, &mv), 0);
+		cr_assert_eq(sip_msg_header_at(c, i, &cn, &cv), 0);
+		cr_assert(xs_span_eq(mn, cn) && xs_span_eq(mv, cv), "%s: header %zu", what, i);
+		cr_assert(span_in(cn, c) && span_in(cv, c), "%s: header %zu in the copy", what, i);
+		/* found by name the same way (known and unknown names, commas split) */
+		char name[64];
+		snprintf(name, sizeof name, "%.*s", (int)XS_MIN(mn.len, sizeof name - 1), (const char *)mn.p);
+		for (unsigned k = 0; k < 3; k++) {
+			struct xs_span a, b;
+			int ra = sip_msg_header(m, name, k, true, &a), rb = sip_msg_header(c, name, k, true, &b);
+			cr_assert_eq(ra, rb, "%s: %s #%u", what, name, k);
+			cr_assert(ra < 0 || xs_span_eq(a, b), "%s: %s #%u", what, name, k);
+		}
+	}
+}
+
+Test(sip, copies_read_as_the_parse)
+{
+	char *big = malloc(strlen(NOTIFY_HDRS) + 64 + 3000);
+	cr_assert_not_null(big);
+	int n = sprintf(big, NOTIFY_HDRS "Content-Length: 3000\r\n\r\n");
+	memset(big + n, 'x', 3000);
+	big[n + 3000] = '\0';
+	const char *cases[] = {
+		NOTIFY_HDRS "Content-Length: 0\r\n\r\n",
+		"SIP/2.0 401 Unauthorized\r\nVia: SIP/2.0/UDP a;branch=z9hG4bK1, SIP/2.0/UDP b\r\n"
+		"From: <sip:a@b>;tag=1\r\nTo: <sip:c@d>;tag=2\r\nCall-ID: x@y\r\nCSeq: 2 NOTIFY\r\n"
+		"WWW-Authenticate: Digest realm=\"r\", nonce=\"n\", qop=\"auth\"\r\ni: short\r\n\r\n",
+		"OPTIONS sip:a SIP/2.0\r\n\r\n",
+		big,
+	};
+	for (size_t i = 0; i < XS_ARRAY_SIZE(cases); i++) {
+		struct sip_msg *m = parse_ok(cases[i]);
+		(void)sip_msg_osip_accepts(m);
+		size_t size = sip_msg_copy_size(m);
+		cr_assert_gt(size, m->raw_len, "case %zu", i);
+		_Alignas(max_align_t) static uint8_t room[16384];
+		cr_assert_leq(size, sizeof room);
+		struct sip_msg *c = sip_msg_copy_to(m, room);
+		struct sip_msg *d = sip_msg_dup(c);
+		cr_assert_not_null(d);
+		char what[32];
+		snprintf(what, sizeof what, "case %zu copy", i);
+		same_message(m, c, what);
+		snprintf(what, sizeof what, "case %zu dup", i);
+		same_message(m, d, what);
+		cr_assert_eq(sip_msg_osip_accepts(d), sip_msg_osip_accepts(m), "the verdict travels");
+		sip_msg_free(m); /* the copies stand alone */
+		struct sip_msg *again = parse_ok(cases[i]);
+		memset(room, 0xee, size); /* and the dup is not the room */
+		same_message(again, d, what);
+		sip_msg_free(again);
+		sip_msg_free(d);
+	}
+	free(big);
+	/* a folded header's unfolded text, or a kept libosip2 parse: not copied */
+	struct sip_msg *f = parse_ok("NOTIFY sip:a@b SIP/2.0\r\nEvent: x,\r\n y\r\nCSeq: 1 NOTIFY\r\n\r\n");
+	struct xs_span v;
+	cr_assert_eq(sip_msg_header(f, "Event", 0, false, &v), 0);
+	cr_assert_eq(sip_msg_copy_size(f), 0);
+	cr_assert_null(sip_msg_dup(f));
+	sip_msg_free(f);
+	struct sip_msg *k = parse_ok(NOTIFY_HDRS "Content-Length: 0\r\n\r\n");
+	cr_assert_not_null(sip_msg_osip(k));
+	cr_assert_eq(sip_msg_copy_size(k), 0);
+	sip_msg_free(k);
+	cr_assert_eq(sip_msg_copy_size(NULL), 0);
+}
