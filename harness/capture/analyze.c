@@ -1035,10 +1035,11 @@ static void prepare_unit(struct cap_pipe *pipe, struct cap_unit *u, unsigned beh
 	pr->parsed = pr->parse_err < 0;
 	if (pr->parse_err < 0)
 		return;
-	size_t n = sip_msg_copy_size(m);
+	/* its bytes are the unit's, which stay beside it */
+	size_t n = sip_msg_copy_size(m, false);
 	void *room = n ? cap_pipe_room(pipe, n) : NULL;
 	if (room) {
-		pr->msg = sip_msg_copy_to(m, room);
+		pr->msg = sip_msg_copy_to(m, room, u->p);
 		pr->parsed = true;
 	}
 	sip_msg_free(m);

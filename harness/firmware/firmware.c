@@ -107,10 +107,8 @@ const struct fw_profile *fw_profile_find(const char *name)
 	return NULL;
 }
 
-const struct fw_profile *fw_profile_for(const struct fw_ident *id)
+static const struct fw_profile *profile_for(const struct fw_ident *id)
 {
-	if (!id || id->family == FW_FAMILY_UNKNOWN || !id->version[0])
-		return NULL;
 	for (size_t i = 0; i < XS_ARRAY_SIZE(profiles); i++) {
 		const struct fw_profile *p = &profiles[i];
 		if (p->family != id->family ||
@@ -123,6 +121,29 @@ const struct fw_profile *fw_profile_for(const struct fw_ident *id)
 		return p;
 	}
 	return NULL;
+}
+
+const struct fw_profile *fw_profile_for(const struct fw_ident *id)
+{
+	if (!id || id->family == FW_FAMILY_UNKNOWN || !id->version[0])
+		return NULL;
+	/* the answer depends on family, model and version only; a phone asks again
+	 * and again (every exchange, twice), so the last answer is kept per thread */
+	static _Thread_local struct {
+		bool valid;
+		enum fw_family family;
+		char model[sizeof id->model], version[sizeof id->version];
+		const struct fw_profile *p;
+	} last;
+	if (last.valid && last.family == id->family && !strcmp(last.model, id->model) &&
+	    !strcmp(last.version, id->version))
+		return last.p;
+	last.p = profile_for(id);
+	last.family = id->family;
+	memcpy(last.model, id->model, sizeof last.model);
+	memcpy(last.version, id->version, sizeof last.version);
+	last.valid = true;
+	return last.p;
 }
 
 static bool is_digit(uint8_t c)

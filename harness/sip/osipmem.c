@@ -40,32 +40,47 @@ static bool in_arena(const struct osipmem *a, const void *p)
 	return false;
 }
 
-static void *arena_alloc(struct osipmem *a, size_t n)
+/* n bytes carved from what is left of the block (the caller checked there is room). */
+static inline void *carve(struct osipmem *a, size_t n, size_t need)
 {
-	if (n > SIZE_MAX / 2)
-		return NULL;
-	size_t need = sizeof(struct osipmem_hdr) + round_up(n);
-	if (a->size - a->used < need) {
-		size_t size = XS_MAX((size_t)OSIPMEM_BLOCK, need);
-		struct osipmem_block *b = malloc(sizeof *b + size);
-		if (!b)
-			return NULL;
-		b->size = size;
-		b->next = a->heap;
-		a->heap = b;
-		a->base = b->data;
-		a->size = size;
-		a->used = 0;
-	}
 	struct osipmem_hdr *h = (struct osipmem_hdr *)(a->base + a->used);
 	a->used += need;
 	h->size = n;
 	return h + 1;
 }
 
+/* The block is used up: a new one from the heap, then n bytes of it. */
+static __attribute__((noinline)) void *arena_grow(struct osipmem *a, size_t n)
+{
+	if (n > SIZE_MAX / 2)
+		return NULL;
+	size_t need = sizeof(struct osipmem_hdr) + round_up(n);
+	size_t size = XS_MAX((size_t)OSIPMEM_BLOCK, need);
+	struct osipmem_block *b = malloc(sizeof *b + size);
+	if (!b)
+		return NULL;
+	b->size = size;
+	b->next = a->heap;
+	a->heap = b;
+	a->base = b->data;
+	a->size = size;
+	a->used = 0;
+	return carve(a, n, need);
+}
+
+static void *arena_alloc(struct osipmem *a, size_t n)
+{
+	size_t need = sizeof(struct osipmem_hdr) + round_up(n);
+	/* n past half the address space would wrap `need`: the slow path refuses it */
+	if (__builtin_expect(n > SIZE_MAX / 2 || a->size - a->used < need, 0))
+		return arena_grow(a, n);
+	return carve(a, n, need);
+}
+
 static void *om_malloc(size_t n)
 {
-	return cur ? arena_alloc(cur, n) : malloc(n);
+	struct osipmem *a = cur;
+	return a ? arena_alloc(a, n) : malloc(n);
 }
 
 static void om_free(void *p)

@@ -718,12 +718,12 @@ struct sip_msg *sip_msg_free(struct sip_msg *m)
 	return NULL;
 }
 
-size_t sip_msg_copy_size(const struct sip_msg *m)
+size_t sip_msg_copy_size(const struct sip_msg *m, bool with_bytes)
 {
 	const struct sip_msg_priv *pm = priv_c(m);
 	if (!m || pm->unfolded || m->osip)
 		return 0;
-	return sizeof *pm + pm->n_hdrs * sizeof *pm->hdrs + m->raw_len + 1;
+	return sizeof *pm + pm->n_hdrs * sizeof *pm->hdrs + (with_bytes ? m->raw_len + 1 : 0);
 }
 
 /* s moved from the bytes at `from` to their copy at `to` (views elsewhere stay). */
@@ -734,15 +734,18 @@ static struct xs_span moved(struct xs_span s, const uint8_t *from, size_t len, u
 	return s;
 }
 
-struct sip_msg *sip_msg_copy_to(const struct sip_msg *m, void *dst)
+struct sip_msg *sip_msg_copy_to(const struct sip_msg *m, void *dst, const uint8_t *bytes)
 {
 	const struct sip_msg_priv *pm = priv_c(m);
 	struct sip_msg_priv *d = dst;
 	*d = *pm;
 	d->cap_hdrs = pm->n_hdrs;
 	d->hdrs = (struct sip_hdr *)(d + 1);
-	uint8_t *raw = (uint8_t *)(d->hdrs + pm->n_hdrs);
-	memcpy(raw, m->raw, m->raw_len + 1);
+	uint8_t *raw = (uint8_t *)(uintptr_t)bytes; /* the copy is only read */
+	if (!raw) {
+		raw = (uint8_t *)(d->hdrs + pm->n_hdrs);
+		memcpy(raw, m->raw, m->raw_len + 1);
+	}
 	d->pub.raw = raw;
 	struct sip_msg *c = &d->pub;
 #define MOVED(f) (c->f = moved(m->f, m->raw, m->raw_len, raw))
@@ -763,9 +766,9 @@ struct sip_msg *sip_msg_copy_to(const struct sip_msg *m, void *dst)
 
 struct sip_msg *sip_msg_dup(const struct sip_msg *m)
 {
-	size_t n = sip_msg_copy_size(m);
+	size_t n = sip_msg_copy_size(m, true);
 	void *b = n ? malloc(n) : NULL;
-	return b ? sip_msg_copy_to(m, b) : NULL;
+	return b ? sip_msg_copy_to(m, b, NULL) : NULL;
 }
 
 struct xs_span sip_msg_body(const struct sip_msg *m)

@@ -442,11 +442,16 @@ Test(sip, copies_read_as_the_parse)
 	for (size_t i = 0; i < XS_ARRAY_SIZE(cases); i++) {
 		struct sip_msg *m = parse_ok(cases[i]);
 		(void)sip_msg_osip_accepts(m);
-		size_t size = sip_msg_copy_size(m);
-		cr_assert_gt(size, m->raw_len, "case %zu", i);
-		_Alignas(max_align_t) static uint8_t room[16384];
+		size_t size = sip_msg_copy_size(m, true);
+		cr_assert_eq(size, sip_msg_copy_size(m, false) + m->raw_len + 1, "case %zu", i);
+		_Alignas(max_align_t) static uint8_t room[16384], room2[4096];
 		cr_assert_leq(size, sizeof room);
-		struct sip_msg *c = sip_msg_copy_to(m, room);
+		struct sip_msg *c = sip_msg_copy_to(m, room, NULL);
+		/* the same with the bytes left where they are (another copy of them) */
+		uint8_t *bytes = (uint8_t *)strdup(cases[i]);
+		cr_assert_leq(sip_msg_copy_size(m, false), sizeof room2);
+		struct sip_msg *v = sip_msg_copy_to(m, room2, bytes);
+		cr_assert_eq(v->raw, bytes);
 		struct sip_msg *d = sip_msg_dup(c);
 		cr_assert_not_null(d);
 		char what[32];
@@ -454,6 +459,12 @@ Test(sip, copies_read_as_the_parse)
 		same_message(m, c, what);
 		snprintf(what, sizeof what, "case %zu dup", i);
 		same_message(m, d, what);
+		snprintf(what, sizeof what, "case %zu on its bytes", i);
+		same_message(m, v, what);
+		struct sip_msg *dv = sip_msg_dup(v);
+		same_message(m, dv, what);
+		free(bytes);
+		sip_msg_free(dv);
 		cr_assert_eq(sip_msg_osip_accepts(d), sip_msg_osip_accepts(m), "the verdict travels");
 		sip_msg_free(m); /* the copies stand alone */
 		struct sip_msg *again = parse_ok(cases[i]);
@@ -467,12 +478,12 @@ Test(sip, copies_read_as_the_parse)
 	struct sip_msg *f = parse_ok("NOTIFY sip:a@b SIP/2.0\r\nEvent: x,\r\n y\r\nCSeq: 1 NOTIFY\r\n\r\n");
 	struct xs_span v;
 	cr_assert_eq(sip_msg_header(f, "Event", 0, false, &v), 0);
-	cr_assert_eq(sip_msg_copy_size(f), 0);
+	cr_assert_eq(sip_msg_copy_size(f, true), 0);
 	cr_assert_null(sip_msg_dup(f));
 	sip_msg_free(f);
 	struct sip_msg *k = parse_ok(NOTIFY_HDRS "Content-Length: 0\r\n\r\n");
 	cr_assert_not_null(sip_msg_osip(k));
-	cr_assert_eq(sip_msg_copy_size(k), 0);
+	cr_assert_eq(sip_msg_copy_size(k, false), 0);
 	sip_msg_free(k);
-	cr_assert_eq(sip_msg_copy_size(NULL), 0);
+	cr_assert_eq(sip_msg_copy_size(NULL, true), 0);
 }
