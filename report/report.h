@@ -17,9 +17,10 @@
  */
 json_t *report_from_result(const struct xs_result *r, const char *generated);
 /*
- * The same without the exchanges' messages and HTTP requests (empty arrays):
- * all that report_summary_text reads, without escaping and checking the raw
- * bytes of every exchange kept whole. Same returns.
+ * Only what report_summary_text reads: the same document except that each
+ * exchange holds its id, device and findings, and each finding its rule and
+ * verdict (no messages, HTTP requests, details or evidence to build and
+ * escape); not a complete report (it does not validate). Same returns.
  */
 json_t *report_from_result_lean(const struct xs_result *r, const char *generated);
 
