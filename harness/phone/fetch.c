@@ -2,7 +2,7 @@
 /* fetch.c — the emulator's HTTP fetches (libcurl) in a worker thread, so the SIP loop never blocks. */
 #include "fetch.h"
 
-#include <curl/curl.h>
+#include "harness/xmlsvc/curlrt.h"
 #include <jansson.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -24,7 +24,7 @@ struct fetcher {
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static void curl_init_once(void)
 {
-	curl_global_init(CURL_GLOBAL_DEFAULT);
+	curlrt()->global_init(CURL_GLOBAL_DEFAULT);
 }
 
 /* Count the body and stop at the cap: a page is read, never kept. */
@@ -50,22 +50,23 @@ static void fetch_one(struct fetcher *f, CURL *c, const struct phone_fetch *job)
 	size_t total = 0;
 	const char *err = NULL;
 	int64_t t0 = mono_ms();
+	const struct curlrt *cu = curlrt();
 	if (strlen(job->url) != job->len) {
 		err = "NUL byte in URL";
 	} else {
-		curl_easy_reset(c);
-		curl_easy_setopt(c, CURLOPT_URL, job->url);
-		curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-		curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)f->timeout_ms);
-		curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)f->timeout_ms);
-		curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-		curl_easy_setopt(c, CURLOPT_USERAGENT, phone_server_agent(f->ph));
-		curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-		curl_easy_setopt(c, CURLOPT_WRITEDATA, &total);
-		CURLcode r = curl_easy_perform(c);
+		cu->easy_reset(c);
+		cu->easy_setopt(c, CURLOPT_URL, job->url);
+		cu->easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+		cu->easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)f->timeout_ms);
+		cu->easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)f->timeout_ms);
+		cu->easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+		cu->easy_setopt(c, CURLOPT_USERAGENT, phone_server_agent(f->ph));
+		cu->easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+		cu->easy_setopt(c, CURLOPT_WRITEDATA, &total);
+		CURLcode r = cu->easy_perform(c);
 		if (r != CURLE_OK)
-			err = curl_easy_strerror(r);
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+			err = cu->easy_strerror(r);
+		cu->easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 	}
 	json_t *o = json_object();
 	json_t *u = json_stringn(job->url, job->len);
@@ -91,7 +92,8 @@ static void fetch_one(struct fetcher *f, CURL *c, const struct phone_fetch *job)
 static void *worker(void *arg)
 {
 	struct fetcher *f = arg;
-	CURL *c = curl_easy_init();
+	const struct curlrt *cu = curlrt();
+	CURL *c = cu->easy_init();
 	pthread_mutex_lock(&f->mu);
 	for (;;) {
 		while (!f->stop && f->len == 0)
@@ -108,7 +110,7 @@ static void *worker(void *arg)
 		pthread_mutex_lock(&f->mu);
 	}
 	pthread_mutex_unlock(&f->mu);
-	curl_easy_cleanup(c);
+	cu->easy_cleanup(c);
 	return NULL;
 }
 

@@ -2,7 +2,7 @@
 /* xmlsvc.c — classify and validate XML-Service bodies (URL or CiscoIPPhoneExecute), safely. */
 #include "xmlsvc.h"
 
-#include <curl/curl.h>
+#include "curlrt.h"
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <pthread.h>
@@ -194,17 +194,18 @@ static void check_url(const uint8_t *buf, size_t len, struct xmlsvc_report *r)
 	char tok[XMLSVC_MAX_URL + 1];
 	memcpy(tok, u, tok_end - start);
 	tok[tok_end - start] = '\0';
-	CURLU *h = curl_url();
+	const struct curlrt *cu = curlrt();
+	CURLU *h = cu->url();
 	if (!h) {
 		add_problem(r, XMLSVC_P_BAD_URL);
 		return;
 	}
 	char *host = NULL;
-	if (curl_url_set(h, CURLUPART_URL, tok, 0) != CURLUE_OK ||
-	    curl_url_get(h, CURLUPART_HOST, &host, 0) != CURLUE_OK || !host || !host[0])
+	if (cu->url_set(h, CURLUPART_URL, tok, 0) != CURLUE_OK ||
+	    cu->url_get(h, CURLUPART_HOST, &host, 0) != CURLUE_OK || !host || !host[0])
 		add_problem(r, XMLSVC_P_BAD_URL);
-	curl_free(host);
-	curl_url_cleanup(h);
+	cu->free(host);
+	cu->url_cleanup(h);
 }
 
 static pthread_once_t xml_once = PTHREAD_ONCE_INIT;
@@ -468,26 +469,26 @@ static int check_body(const uint8_t *buf, size_t len, struct xmlsvc_report *out)
 	}
 }
 
-/* libcurl's normalised form of u (caller frees with curl_free), NULL when unparsable. */
-static char *url_normalised(const char *u)
+/* libcurl's normalised form of u (caller frees with cu->free), NULL when unparsable. */
+static char *url_normalised(const struct curlrt *cu, const char *u)
 {
-	CURLU *h = curl_url();
+	CURLU *h = cu->url();
 	char *out = NULL;
 	if (!h)
 		return NULL;
-	if (curl_url_set(h, CURLUPART_URL, u, 0) == CURLUE_OK) {
+	if (cu->url_set(h, CURLUPART_URL, u, 0) == CURLUE_OK) {
 		char *host = NULL;
-		if (curl_url_get(h, CURLUPART_HOST, &host, 0) == CURLUE_OK && host) {
+		if (cu->url_get(h, CURLUPART_HOST, &host, 0) == CURLUE_OK && host) {
 			for (char *p = host; *p; p++)
 				if (*p >= 'A' && *p <= 'Z')
 					*p = (char)(*p + 32);
-			curl_url_set(h, CURLUPART_HOST, host, 0);
+			cu->url_set(h, CURLUPART_HOST, host, 0);
 		}
-		curl_free(host);
-		if (curl_url_get(h, CURLUPART_URL, &out, CURLU_NO_DEFAULT_PORT) != CURLUE_OK)
+		cu->free(host);
+		if (cu->url_get(h, CURLUPART_URL, &out, CURLU_NO_DEFAULT_PORT) != CURLUE_OK)
 			out = NULL;
 	}
-	curl_url_cleanup(h);
+	cu->url_cleanup(h);
 	return out;
 }
 
@@ -497,9 +498,10 @@ bool xmlsvc_url_equal(const char *a, const char *b)
 		return false;
 	if (!strcmp(a, b))
 		return true;
-	char *na = url_normalised(a), *nb = url_normalised(b);
+	const struct curlrt *cu = curlrt();
+	char *na = url_normalised(cu, a), *nb = url_normalised(cu, b);
 	bool eq = na && nb && !strcmp(na, nb);
-	curl_free(na);
-	curl_free(nb);
+	cu->free(na);
+	cu->free(nb);
 	return eq;
 }
