@@ -94,21 +94,9 @@ static json_t *finding(const struct xs_finding *f)
 		}                                                         \
 	} while (0)
 
-/* A finding as the summary counts it: its rule and verdict. */
-static json_t *finding_lean(const struct xs_finding *f)
-{
-	return json_pack("{s:s, s:s}", "rule", f->rule ? f->rule : "", "verdict",
-			 xs_verdict_name(f->verdict));
-}
-
-static json_t *exchange(const struct xs_exchange *ex, bool lean)
+static json_t *exchange(const struct xs_exchange *ex)
 {
 	json_t *msgs, *reqs, *finds;
-	if (lean) { /* what report_summary_compute reads */
-		BUILD_ARRAY(finds, ex->n_findings, finding_lean(&ex->findings[i]));
-		return json_pack("{s:o, s:o, s:o}", "id", text(ex->id ? ex->id : ""), "device",
-				 str_or_null(ex->device_id), "findings", finds);
-	}
 	BUILD_ARRAY(msgs, ex->n_msgs, message(ex, i));
 	BUILD_ARRAY(reqs, ex->n_http, http(&ex->http[i]));
 	BUILD_ARRAY(finds, ex->n_findings, finding(&ex->findings[i]));
@@ -181,6 +169,25 @@ oom:
 	return NULL;
 }
 
+/* The records' exchanges told to report_summary_over as their JSON would tell them. */
+static const char *rec_device(const void *ctx, size_t i)
+{
+	const char *d = ((const struct xs_result *)ctx)->exchanges[i]->device_id;
+	return d ? d : "";
+}
+
+static size_t rec_n_findings(const void *ctx, size_t i)
+{
+	return ((const struct xs_result *)ctx)->exchanges[i]->n_findings;
+}
+
+static void rec_finding(const void *ctx, size_t i, size_t k, const char **rule, int *verdict)
+{
+	const struct xs_finding *f = &((const struct xs_result *)ctx)->exchanges[i]->findings[k];
+	*rule = f->rule ? f->rule : "";
+	*verdict = report_verdict_index(xs_verdict_name(f->verdict));
+}
+
 static json_t *from_result(const struct xs_result *r, const char *generated, bool lean)
 {
 	char now[32];
@@ -191,7 +198,7 @@ static json_t *from_result(const struct xs_result *r, const char *generated, boo
 	}
 	BUILD_ARRAY(files, r->n_files, text(r->files[i]));
 	BUILD_ARRAY(devs, r->n_devices, device(&r->devices[i]));
-	BUILD_ARRAY(exs, r->n_exchanges, exchange(r->exchanges[i], lean));
+	BUILD_ARRAY(exs, lean ? 0 : r->n_exchanges, exchange(r->exchanges[i]));
 	BUILD_ARRAY(notes, r->n_notes, note(&r->notes[i]));
 	rules = rules_used(r);
 	json_t *source = json_pack("{s:s, s:o, s:b, s:o}", "kind",
@@ -204,7 +211,9 @@ static json_t *from_result(const struct xs_result *r, const char *generated, boo
 			      rules, "exchanges", exs, "notes", notes);
 	if (!j)
 		return NULL;
-	json_t *sum = report_summary_compute(j);
+	struct report_exchanges recs = { .n = r->n_exchanges, .ctx = r, .device = rec_device,
+					 .n_findings = rec_n_findings, .finding = rec_finding };
+	json_t *sum = lean ? report_summary_over(j, &recs) : report_summary_compute(j);
 	if (!sum || json_object_set_new(j, "summary", sum) < 0)
 		return json_decref(j), NULL;
 	return j;

@@ -122,10 +122,38 @@ static int bump(json_t *parent, const char *key, int v)
 	return json_integer_set(n, json_integer_value(n) + 1);
 }
 
+/* result["exchanges"] told to report_summary_over */
+static const char *json_ex_device(const void *ctx, size_t i)
+{
+	return rj_s(json_array_get(ctx, i), "device");
+}
+
+static size_t json_ex_n_findings(const void *ctx, size_t i)
+{
+	return json_array_size(rj_arr(json_array_get(ctx, i), "findings"));
+}
+
+static void json_ex_finding(const void *ctx, size_t i, size_t k, const char **rule, int *verdict)
+{
+	const json_t *f = json_array_get(rj_arr(json_array_get(ctx, i), "findings"), k);
+	*rule = rj_str(f, "rule");
+	*verdict = report_verdict_index(rj_str(f, "verdict"));
+}
+
 json_t *report_summary_compute(const json_t *result)
 {
+	const json_t *exs = rj_arr(result, "exchanges");
+	struct report_exchanges xs = { .n = json_array_size(exs), .ctx = exs,
+				       .device = json_ex_device,
+				       .n_findings = json_ex_n_findings,
+				       .finding = json_ex_finding };
+	return report_summary_over(result, &xs);
+}
+
+json_t *report_summary_over(const json_t *result, const struct report_exchanges *xs)
+{
 	size_t tot[REPORT_N_VERDICTS] = { 0 }, i, k;
-	json_t *ex, *f, *d;
+	json_t *f, *d;
 	json_t *s = json_object(), *rules = json_object(), *bydev = json_object();
 	if (!s || !rules || !bydev)
 		goto oom;
@@ -145,14 +173,15 @@ json_t *report_summary_compute(const json_t *result)
 		    json_object_set_new(bydev, id, o) < 0)
 			goto oom;
 	}
-	json_array_foreach(rj_arr(result, "exchanges"), i, ex) {
-		json_t *dev = json_object_get(bydev, rj_s(ex, "device"));
+	for (i = 0; i < xs->n; i++) {
+		json_t *dev = json_object_get(bydev, xs->device(xs->ctx, i));
 		if (dev)
 			json_integer_set(json_object_get(dev, "exchanges"),
 					 rj_int(dev, "exchanges") + 1);
-		json_array_foreach(rj_arr(ex, "findings"), k, f) {
-			int v = report_verdict_index(rj_str(f, "verdict"));
-			const char *rule = rj_str(f, "rule");
+		for (k = 0; k < xs->n_findings(xs->ctx, i); k++) {
+			const char *rule;
+			int v;
+			xs->finding(xs->ctx, i, k, &rule, &v);
 			if (v < 0)
 				continue;
 			tot[v]++;
@@ -171,9 +200,7 @@ json_t *report_summary_compute(const json_t *result)
 			goto oom;
 	}
 	if (json_object_set_new(s, "verdict", json_string(overall(tot))) < 0 ||
-	    json_object_set_new(s, "exchanges",
-				json_integer((json_int_t)json_array_size(
-					rj_arr(result, "exchanges")))) < 0 ||
+	    json_object_set_new(s, "exchanges", json_integer((json_int_t)xs->n)) < 0 ||
 	    json_object_set_new(s, "devices",
 				json_integer((json_int_t)json_array_size(
 					rj_arr(result, "devices")))) < 0 ||

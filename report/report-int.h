@@ -80,6 +80,20 @@ size_t report_evidence(const json_t *ex, const char *evidence, const json_t **ou
 
 /* The summary object of a result computed from its exchanges (new reference or NULL). */
 json_t *report_summary_compute(const json_t *result);
+/*
+ * The same from exchanges that are not in result["exchanges"] (the rules and
+ * devices lists still are): n of them, exchange i's device id and findings
+ * told by the callbacks (a finding: its rule id and verdict index, -1 for
+ * none). report_summary_compute is this over result["exchanges"].
+ */
+struct report_exchanges {
+	size_t n;
+	const void *ctx;
+	const char *(*device)(const void *ctx, size_t i);
+	size_t (*n_findings)(const void *ctx, size_t i);
+	void (*finding)(const void *ctx, size_t i, size_t k, const char **rule, int *verdict);
+};
+json_t *report_summary_over(const json_t *result, const struct report_exchanges *xs);
 /* The rule object of result["rules"] with that id, or NULL. */
 const json_t *report_rule(const json_t *result, const char *id);
 /* The device object with that id, or NULL. */

@@ -17,10 +17,10 @@
  */
 json_t *report_from_result(const struct xs_result *r, const char *generated);
 /*
- * Only what report_summary_text reads: the same document except that each
- * exchange holds its id, device and findings, and each finding its rule and
- * verdict (no messages, HTTP requests, details or evidence to build and
- * escape); not a complete report (it does not validate). Same returns.
+ * Only what report_summary_text reads: the same document without its
+ * exchanges (an empty array; the summary is computed from the records, as the
+ * full document's from its exchanges), so none is built, escaped and freed
+ * again. Not a complete report (it does not validate). Same returns.
  */
 json_t *report_from_result_lean(const struct xs_result *r, const char *generated);
 
