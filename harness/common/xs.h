@@ -143,4 +143,14 @@ void xs_log_set(xs_log_fn fn, void *ctx);
 void xs_log(enum xs_log_level lvl, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/*
+ * A shared library loaded when first needed rather than at every start (for
+ * those that pull in dozens more): dlopen(soname), then names[i] into
+ * slots[i] for i < n. Call it once (pthread_once). When the library or a name
+ * cannot be found it says so on stderr, naming the Debian package, and ends
+ * the process with exit status 2, as the dynamic loader would have at start.
+ */
+void xs_lazy_load(const char *soname, const char *package, const char *const *names,
+		  void **slots, size_t n);
+
 #endif

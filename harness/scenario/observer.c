@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* observer.c — libmicrohttpd server recording the phone's fetches of pushed URLs. */
 #include "observer.h"
+#include "mhdrt.h"
 #include "sipc.h"
 
 #include <arpa/inet.h>
-#include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -139,11 +139,11 @@ static void record(struct sc_observer *o, struct MHD_Connection *conn, const cha
 	req.ts_us = sc_now_wall_us();
 	req.dst = o->ep;
 	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		mhdrt()->get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	if (ci)
 		sockaddr_endpoint(ci->client_addr, &req.src);
-	const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Host");
-	const char *ua = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "User-Agent");
+	const char *host = mhdrt()->lookup_connection_value(conn, MHD_HEADER_KIND, "Host");
+	const char *ua = mhdrt()->lookup_connection_value(conn, MHD_HEADER_KIND, "User-Agent");
 	struct xs_buf url = { 0 };
 	if (host)
 		xs_buf_printf(&url, "http://%s%s", host, target);
@@ -227,13 +227,13 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 	struct xs_buf page = { 0 };
 	sc_observer_page(url, &page);
 	struct MHD_Response *resp =
-		MHD_create_response_from_buffer(page.len, page.p, MHD_RESPMEM_MUST_COPY);
+		mhdrt()->create_response_from_buffer(page.len, page.p, MHD_RESPMEM_MUST_COPY);
 	xs_buf_reset(&page);
 	if (!resp)
 		return MHD_NO;
-	MHD_add_response_header(resp, "Content-Type", "text/xml");
-	enum MHD_Result r = MHD_queue_response(conn, MHD_HTTP_OK, resp);
-	MHD_destroy_response(resp);
+	mhdrt()->add_response_header(resp, "Content-Type", "text/xml");
+	enum MHD_Result r = mhdrt()->queue_response(conn, MHD_HTTP_OK, resp);
+	mhdrt()->destroy_response(resp);
 	return r;
 }
 
@@ -298,7 +298,7 @@ int sc_observer_start(struct sc_observer **ret, const char *listen_addr, const c
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
-	o->d = MHD_start_daemon(flags, 0, NULL, NULL, handle, o, MHD_OPTION_LISTEN_SOCKET, fd,
+	o->d = mhdrt()->start_daemon(flags, 0, NULL, NULL, handle, o, MHD_OPTION_LISTEN_SOCKET, fd,
 				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
 				MHD_OPTION_URI_LOG_CALLBACK, uri_log, NULL,
 				MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_END);
@@ -317,7 +317,7 @@ struct sc_observer *sc_observer_stop(struct sc_observer *o)
 {
 	if (!o)
 		return NULL;
-	MHD_stop_daemon(o->d); /* closes the listen socket it was given */
+	mhdrt()->stop_daemon(o->d); /* closes the listen socket it was given */
 	for (size_t i = 0; i < o->n; i++)
 		sc_http_req_clear(&o->reqs[i]);
 	free(o->reqs);

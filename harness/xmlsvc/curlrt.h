@@ -9,9 +9,8 @@
  * libcurl and the ~30 libraries it pulls in cost a process some 10 ms to load,
  * and most runs never need it (only URL checks and the emulator's fetches do):
  * it is loaded by the first curlrt() call (thread-safe, once), from
- * CURLRT_SONAME. The functions are libcurl's own, called through this table.
- * When it cannot be loaded, curlrt() says so on stderr and ends the process
- * with exit status 2, as the dynamic loader would have at start.
+ * CURLRT_SONAME, by xs_lazy_load (which ends the process with a clear error
+ * when it cannot be). The functions are libcurl's own, through this table.
  */
 #define CURLRT_SONAME "libcurl.so.4"
 

@@ -88,3 +88,33 @@ Test(common, decimal_as_printf)
 		cr_assert_str_eq(got, want);
 	}
 }
+
+/* ---- libraries loaded when first needed ---- */
+
+Test(common, lazy_load_fills_the_slots)
+{
+	static const char *const names[] = { "cos", "sqrt" };
+	void *slots[2] = { NULL, NULL };
+	xs_lazy_load("libm.so.6", "libc6", names, slots, 2);
+	double (*c)(double), (*q)(double);
+	memcpy(&c, &slots[0], sizeof c);
+	memcpy(&q, &slots[1], sizeof q);
+	cr_assert_not_null(slots[0]);
+	cr_assert_eq(c(0.0), 1.0);
+	cr_assert_eq(q(49.0), 7.0);
+}
+
+/* a library or a name that is not there: a clear message and exit 2, never a NULL to call */
+Test(common, lazy_load_missing_library_exits_2, .exit_code = 2)
+{
+	static const char *const names[] = { "cos" };
+	void *slot = NULL;
+	xs_lazy_load("libxscert-nowhere.so.0", "nothing", names, &slot, 1);
+}
+
+Test(common, lazy_load_missing_name_exits_2, .exit_code = 2)
+{
+	static const char *const names[] = { "cos", "xscert_no_such_function" };
+	void *slots[2];
+	xs_lazy_load("libm.so.6", "libc6", names, slots, 2);
+}
