@@ -3,6 +3,7 @@
 #include "xs.h"
 
 #include <dlfcn.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -18,4 +19,17 @@ void xs_lazy_load(const char *soname, const char *package, const char *const *na
 		fprintf(stderr, "xscert: cannot use %s (%s): install %s\n", soname, missing, package);
 		exit(2);
 	}
+}
+
+void **xs_lazy(struct xs_lazy_lib *l)
+{
+	if (!atomic_load_explicit(&l->loaded, memory_order_acquire)) {
+		pthread_mutex_lock(&l->mu);
+		if (!atomic_load_explicit(&l->loaded, memory_order_relaxed)) {
+			xs_lazy_load(l->soname, l->package, l->names, l->slots, l->n);
+			atomic_store_explicit(&l->loaded, true, memory_order_release);
+		}
+		pthread_mutex_unlock(&l->mu);
+	}
+	return l->slots;
 }

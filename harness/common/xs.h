@@ -4,6 +4,7 @@
 #define XS_COMMON_H
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -146,11 +147,21 @@ void xs_log(enum xs_log_level lvl, const char *fmt, ...)
 /*
  * A shared library loaded when first needed rather than at every start (for
  * those that pull in dozens more): dlopen(soname), then names[i] into
- * slots[i] for i < n. Call it once (pthread_once). When the library or a name
- * cannot be found it says so on stderr, naming the Debian package, and ends
- * the process with exit status 2, as the dynamic loader would have at start.
+ * slots[i] for i < n. When the library or a name cannot be found it says so
+ * on stderr, naming the Debian package, and ends the process with exit status
+ * 2, as the dynamic loader would have at start.
+ * xs_lazy(l) does that once for l (thread-safe) and returns l->slots, after.
  */
 void xs_lazy_load(const char *soname, const char *package, const char *const *names,
 		  void **slots, size_t n);
+struct xs_lazy_lib {
+	const char *soname, *package;
+	const char *const *names;
+	size_t n;
+	void **slots;           /* n of them: a table of function pointers, in names' order */
+	pthread_mutex_t mu;     /* PTHREAD_MUTEX_INITIALIZER */
+	_Atomic bool loaded;
+};
+void **xs_lazy(struct xs_lazy_lib *l);
 
 #endif

@@ -102,6 +102,17 @@ Test(common, lazy_load_fills_the_slots)
 	cr_assert_not_null(slots[0]);
 	cr_assert_eq(c(0.0), 1.0);
 	cr_assert_eq(q(49.0), 7.0);
+	/* once per descriptor, whatever the number of calls */
+	void *table[2] = { NULL, NULL };
+	static struct xs_lazy_lib lib = { "libm.so.6", "libc6", NULL, 2, NULL,
+					  PTHREAD_MUTEX_INITIALIZER, false };
+	lib.names = names;
+	lib.slots = table;
+	cr_assert_eq(xs_lazy(&lib), table);
+	cr_assert_eq(table[0], slots[0]);
+	table[0] = NULL;
+	cr_assert_eq(xs_lazy(&lib), table);
+	cr_assert_null(table[0], "not loaded again");
 }
 
 /* a library or a name that is not there: a clear message and exit 2, never a NULL to call */
