@@ -1004,7 +1004,7 @@ static int64_t on_tick(void *ctx, int64_t ts_us)
 	return a->clock.next_check;
 }
 
-#define PREPARE_PARSE (2u * CAP_PIPE_BEHIND) /* chunks waiting: parse too */
+#define PREPARE_PARSE 3u /* chunks waiting: parse too (of CAP_PIPE_QUEUE) */
 
 /*
  * On the reading thread, while the analyzer is behind: a SIP unit's quick

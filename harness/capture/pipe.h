@@ -36,7 +36,7 @@ struct cap_pipe_opts {
 };
 
 #define CAP_PIPE_QUEUE  8u /* chunks waiting for the replaying thread, at most */
-#define CAP_PIPE_BEHIND 2u /* chunks waiting: the replaying thread is behind */
+#define CAP_PIPE_BEHIND 1u /* chunks waiting: the replaying thread is behind */
 
 int cap_pipe_start(struct cap_pipe **ret, const struct cap_pipe_opts *o);
 const struct cap_sink *cap_pipe_sink(struct cap_pipe *p);
