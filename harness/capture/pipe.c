@@ -47,6 +47,8 @@ struct cap_pipe {
 	struct chunk *cur;    /* being filled */
 	struct chunk *free;   /* given back, for reuse */
 	struct ev *open;      /* the unit being prepared: room may follow it */
+	bool behind;          /* the replaying thread is behind (see rec_unit) */
+	unsigned long producer_waits, worker_waits; /* as last seen */
 };
 
 #define ALIGN alignof(max_align_t)
@@ -153,8 +155,18 @@ static void rec_unit(void *ctx, const struct cap_unit *u)
 	eu->u = *u;
 	eu->u.p = b;
 	eu->u.prep = NULL;
+	/* behind from the time this thread had to wait for room until the
+	 * replaying one waits for work: which of the two is the slower */
+	unsigned long pw, ww;
+	cap_workq_waits(p->q, &pw, &ww);
+	if (pw != p->producer_waits)
+		p->behind = true;
+	else if (ww != p->worker_waits)
+		p->behind = false;
+	p->producer_waits = pw;
+	p->worker_waits = ww;
 	size_t behind = cap_workq_backlog(p->q);
-	if (p->o.prepare && behind >= CAP_PIPE_BEHIND) {
+	if (p->o.prepare && p->behind) {
 		p->open = &eu->h;
 		p->o.prepare(p, &eu->u, (unsigned)behind);
 		p->open = NULL;

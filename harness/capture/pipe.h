@@ -16,8 +16,10 @@
  * it on the reading thread. It must be what `to`'s tick returns for the same
  * times (a pure function of them), so the decoder asks at the same frames.
  *
- * While the replaying thread is behind (`behind` chunks wait for it, at least
- * CAP_PIPE_BEHIND of at most CAP_PIPE_QUEUE), prepare(p, u, behind), when set,
+ * While the replaying thread is behind (from the time the reading thread
+ * finds CAP_PIPE_QUEUE chunks waiting and has to wait for room, until the
+ * replaying thread has to wait for work; `behind` chunks wait now, at least
+ * the last handed over), prepare(p, u, behind), when set,
  * runs on the reading thread on each recorded unit (its bytes in the chunk,
  * followed by a NUL): it may take room after the unit (cap_pipe_room: n
  * bytes aligned for any type, or NULL when the chunk has none), fill it and
@@ -36,7 +38,6 @@ struct cap_pipe_opts {
 };
 
 #define CAP_PIPE_QUEUE  8u /* chunks waiting for the replaying thread, at most */
-#define CAP_PIPE_BEHIND 1u /* chunks waiting: the replaying thread is behind */
 
 int cap_pipe_start(struct cap_pipe **ret, const struct cap_pipe_opts *o);
 const struct cap_sink *cap_pipe_sink(struct cap_pipe *p);

@@ -21,6 +21,8 @@ struct cap_workq {
 	bool stop;              /* no more items: the worker drains and ends */
 	bool worker_waits, producer_waits;
 	size_t backlog;         /* the producer's view of len at its last hand-over */
+	unsigned long n_worker_waits, n_producer_waits; /* times each waited for the other */
+	unsigned long seen_worker_waits; /* the producer's view of n_worker_waits */
 	cap_workq_fn fn;
 	cap_workq_reap_fn reap;
 	void *ctx;
@@ -61,6 +63,8 @@ static void *worker(void *arg)
 		if (n_done)
 			give_back(q, done, n_done);
 		n_done = 0;
+		if (!q->len && !q->stop)
+			q->n_worker_waits++;
 		while (!q->len && !q->stop) {
 			q->worker_waits = true;
 			pthread_cond_wait(&q->not_empty, &q->mu);
@@ -132,6 +136,8 @@ static void flush(struct cap_workq *q)
 	size_t i = 0;
 	pthread_mutex_lock(&q->mu);
 	while (i < q->n_staged) {
+		if (q->len == q->cap)
+			q->n_producer_waits++;
 		while (q->len == q->cap) {
 			q->producer_waits = true;
 			pthread_cond_wait(&q->not_full, &q->mu);
@@ -144,6 +150,7 @@ static void flush(struct cap_workq *q)
 	}
 	q->n_staged = 0;
 	q->backlog = q->len;
+	q->seen_worker_waits = q->n_worker_waits;
 	void **back = q->back;
 	size_t n_back = q->n_back;
 	q->back = NULL;
@@ -162,6 +169,12 @@ void cap_workq_push(struct cap_workq *q, void *item)
 size_t cap_workq_backlog(const struct cap_workq *q)
 {
 	return q->backlog + q->n_staged;
+}
+
+void cap_workq_waits(const struct cap_workq *q, unsigned long *producer, unsigned long *worker)
+{
+	*producer = q->n_producer_waits; /* the producer's own count */
+	*worker = q->seen_worker_waits;
 }
 
 void cap_workq_finish(struct cap_workq *q)

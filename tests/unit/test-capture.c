@@ -1400,7 +1400,7 @@ Test(capture, pipe_replays_every_call_in_order)
 	cr_assert_gt(w.told[1], 0, "prepared while the target was behind");
 	cr_assert_eq(w.told[2], 0, "prepare sees the bytes NUL-terminated");
 	cr_assert_eq(w.told[3], 0, "the room prepare filled is replayed as it was");
-	cr_assert_geq(prepare_least, CAP_PIPE_BEHIND, "prepare runs only while the target is behind");
+	cr_assert_geq(prepare_least, 1, "prepare runs only while chunks wait for the target");
 	xs_buf_reset(&want);
 	xs_buf_reset(&w.log);
 	free(bytes);
