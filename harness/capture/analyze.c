@@ -111,7 +111,7 @@ static void note(struct cap_analyzer *a, uint64_t frame, const char *fmt, ...)
 
 static uint32_t hash_span(struct xs_span s)
 {
-	return xs_fnv32(XS_FNV32_INIT, s.p, s.len);
+	return xs_hash32(s.p, s.len);
 }
 
 static bool span_eq_cstr(struct xs_span s, const char *c)

@@ -201,7 +201,7 @@ static void wipe_free(char *s)
 
 static uint32_t key_hash(const char *s)
 {
-	return xs_fnv32(XS_FNV32_INIT, s, strlen(s));
+	return xs_hash32(s, strlen(s));
 }
 
 static int index_init(struct rules_index *x, size_t slots)

@@ -129,3 +129,26 @@ Test(common, lazy_load_missing_name_exits_2, .exit_code = 2)
 	void *slots[2];
 	xs_lazy_load("libm.so.6", "libc6", names, slots, 2);
 }
+
+Test(common, hash32_spreads_keys)
+{
+	/* the same bytes the same hash, wherever they are; lengths of zeros apart;
+	 * 4096 keys alike but for a number spread over 1024 buckets */
+	char a[64] = "call-1234567@127.0.0.1", b[80];
+	memcpy(b + 3, a, sizeof a);
+	cr_assert_eq(xs_hash32(a, strlen(a)), xs_hash32(b + 3, strlen(a)));
+	char z[16] = { 0 };
+	cr_assert_neq(xs_hash32(z, 7), xs_hash32(z, 8));
+	cr_assert_neq(xs_hash32(z, 0), xs_hash32(z, 1));
+	unsigned used[1024] = { 0 }, n_used = 0, most = 0;
+	for (int i = 0; i < 4096; i++) {
+		char k[64];
+		int n = snprintf(k, sizeof k, "a84c-%d-@10.%d.0.1 2 NOTIFY z9hG4bK", i, i % 7);
+		unsigned *u = &used[xs_hash32(k, (size_t)n) & 1023];
+		n_used += !*u;
+		most = *u + 1 > most ? *u + 1 : most;
+		++*u;
+	}
+	cr_assert_gt(n_used, 950, "%u of 1024 buckets used", n_used);
+	cr_assert_lt(most, 16, "fullest bucket %u", most);
+}
