@@ -60,7 +60,7 @@ static int buf_reserve(struct xs_buf *b, size_t extra)
 	size_t need = b->len + extra + 1;
 	if (need <= b->cap)
 		return 0;
-	size_t cap = b->cap ? b->cap : 64;
+	size_t cap = b->cap ? b->cap : 128; /* most keys and details fit at once */
 	while (cap < need)
 		cap = cap > SIZE_MAX / 2 ? need : cap * 2;
 	uint8_t *p = realloc(b->p, cap);
