@@ -55,7 +55,8 @@ static inline uint32_t xs_hash32(const void *p, size_t n)
 		h ^= h >> 32;
 	}
 	w = 0;
-	memcpy(&w, b, n);
+	if (n) /* p may be NULL when n is 0 */
+		memcpy(&w, b, n);
 	h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
 	h ^= h >> 29;
 	return (uint32_t)h ^ (uint32_t)(h >> 32);

@@ -424,7 +424,7 @@ int xmlsvc_check(const uint8_t *buf, size_t len, struct xmlsvc_report *out)
 	if (len > XMLSVC_MAX_BODY)
 		return -E2BIG;
 	struct check_cache *c = thread_cache();
-	uint64_t h = c ? xs_fnv64(XS_FNV64_INIT, buf, len) : 0;
+	uint64_t h = c ? xs_hash32(buf, len) : 0; /* a first filter: a hit is compared whole */
 	for (unsigned i = 0; c && i < CHECK_CACHE; i++)
 		if (c->e[i].body && c->e[i].hash == h && c->e[i].len == len &&
 		    (!len || !memcmp(c->e[i].body, buf, len))) {

@@ -140,6 +140,7 @@ Test(common, hash32_spreads_keys)
 	char z[16] = { 0 };
 	cr_assert_neq(xs_hash32(z, 7), xs_hash32(z, 8));
 	cr_assert_neq(xs_hash32(z, 0), xs_hash32(z, 1));
+	cr_assert_eq(xs_hash32(NULL, 0), xs_hash32(z, 0), "no bytes: NULL is fine");
 	unsigned used[1024] = { 0 }, n_used = 0, most = 0;
 	for (int i = 0; i < 4096; i++) {
 		char k[64];
