@@ -3,7 +3,7 @@
 #include "capture-int.h"
 
 #include <arpa/inet.h>
-#include <pcap/pcap.h>
+#include "pcaprt.h"
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -657,25 +657,26 @@ bool cap_dlt_supported(int dlt)
 int cap_read_stream(struct cap_decoder *d, FILE *f, char *err, size_t errlen)
 {
 	char perr[PCAP_ERRBUF_SIZE] = "";
-	pcap_t *pc = pcap_fopen_offline(f, perr);
+	const struct pcaprt *lib = pcaprt();
+	pcap_t *pc = lib->fopen_offline(f, perr);
 	if (!pc) {
 		snprintf(err, errlen, "not a pcap or pcapng capture (%s)", perr);
 		fclose(f);
 		return -EBADMSG;
 	}
-	int dlt = pcap_datalink(pc);
+	int dlt = lib->datalink(pc);
 	if (!cap_dlt_supported(dlt)) {
-		const char *name = pcap_datalink_val_to_name(dlt);
+		const char *name = lib->datalink_val_to_name(dlt);
 		snprintf(err, errlen, "link type %d (%s) is not supported", dlt,
 			 name ? name : "unknown");
-		pcap_close(pc);
+		lib->close(pc);
 		return -ENOTSUP;
 	}
 	struct pcap_pkthdr *h;
 	const u_char *data;
 	uint64_t frame = 0;
 	int r, ret = 0;
-	while ((r = pcap_next_ex(pc, &h, &data)) == 1) {
+	while ((r = lib->next_ex(pc, &h, &data)) == 1) {
 		frame++;
 		/* a pcapng timestamp is 64 bits of any unit: in microseconds it may not fit */
 		int64_t ts;
@@ -689,9 +690,9 @@ int cap_read_stream(struct cap_decoder *d, FILE *f, char *err, size_t errlen)
 	}
 	if (r == PCAP_ERROR) {
 		cap_note(d, frame + 1, "capture ends early after frame %llu: %s",
-			 (unsigned long long)frame, pcap_geterr(pc));
+			 (unsigned long long)frame, lib->geterr(pc));
 		ret = 1;
 	}
-	pcap_close(pc); /* closes f */
+	lib->close(pc); /* closes f */
 	return ret;
 }

@@ -3,7 +3,7 @@
 #include "capture-int.h"
 
 #include <fcntl.h>
-#include <pcap/pcap.h>
+#include "pcaprt.h"
 #include <stdint.h>
 #include <stdio_ext.h>
 #include <stdlib.h>
@@ -138,7 +138,7 @@ int cap_read_file(struct cap_decoder *d, const char *path, char *err, size_t err
 	    parse_file_header(fh, 24, &h) == 0) {
 		int r;
 		if (!cap_dlt_supported(h.dlt)) {
-			const char *name = pcap_datalink_val_to_name(h.dlt);
+			const char *name = pcaprt()->datalink_val_to_name(h.dlt);
 			snprintf(err, errlen, "link type %d (%s) is not supported", h.dlt,
 				 name ? name : "unknown");
 			r = -ENOTSUP;
