@@ -181,5 +181,19 @@ struct xs_lazy_lib {
 	_Atomic bool loaded;
 };
 void **xs_lazy(struct xs_lazy_lib *l);
+/*
+ * Defines `const type *fn(void)`: the table rt (a struct of function pointers,
+ * one per name, in order) loaded from soname once, then returned.
+ */
+#define XS_LAZY_TABLE(fn, type, rt, names, soname, package)                              \
+	_Static_assert(sizeof(rt) == sizeof(names), "a name per slot");                 \
+	const type *fn(void)                                                             \
+	{                                                                                \
+		static struct xs_lazy_lib lib_ = { soname, package, names,               \
+						   XS_ARRAY_SIZE(names), (void **)&rt,   \
+						   PTHREAD_MUTEX_INITIALIZER, false };   \
+		xs_lazy(&lib_);                                                          \
+		return &rt;                                                              \
+	}
 
 #endif

@@ -11,13 +11,4 @@ static const char *const names[] = {
 	"MHD_create_response_from_buffer", "MHD_add_response_header",
 	"MHD_queue_response",      "MHD_destroy_response",
 };
-_Static_assert(sizeof rt == sizeof names, "a name per slot");
-
-const struct mhdrt *mhdrt(void)
-{
-	static struct xs_lazy_lib lib = { MHDRT_SONAME, "libmicrohttpd12", names,
-					  XS_ARRAY_SIZE(names), (void **)&rt,
-					  PTHREAD_MUTEX_INITIALIZER, false };
-	xs_lazy(&lib);
-	return &rt;
-}
+XS_LAZY_TABLE(mhdrt, struct mhdrt, rt, names, MHDRT_SONAME, "libmicrohttpd12")

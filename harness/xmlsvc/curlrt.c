@@ -11,12 +11,4 @@ static const char *const names[] = {
 	"curl_url",         "curl_url_set",      "curl_url_get",       "curl_url_cleanup",
 	"curl_free",
 };
-_Static_assert(sizeof rt == sizeof names, "a name per slot");
-
-const struct curlrt *curlrt(void)
-{
-	static struct xs_lazy_lib lib = { CURLRT_SONAME, "libcurl4", names, XS_ARRAY_SIZE(names),
-					  (void **)&rt, PTHREAD_MUTEX_INITIALIZER, false };
-	xs_lazy(&lib);
-	return &rt;
-}
+XS_LAZY_TABLE(curlrt, struct curlrt, rt, names, CURLRT_SONAME, "libcurl4")
