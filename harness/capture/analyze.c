@@ -891,18 +891,17 @@ static void count_login(struct cap_analyzer *a, struct xs_span method)
 struct prepared {
 	struct quick q;
 	int8_t osip;            /* libosip2 accepts the bytes: 1, refuses: 0, not asked: -1 */
-	bool parsed;            /* the parse below was made */
-	int parse_err;          /* sip_msg_parse's error, 0: msg is the parse */
-	const struct sip_msg *msg; /* a copy, read-only, to be duplicated */
+	int parse_err;          /* sip_msg_parse's error when it refused the bytes, else 0 */
+	const struct sip_msg *msg; /* its parse, a read-only copy to duplicate; NULL: none */
 };
 
 /* The reading thread's parse of the unit, else the analyzer's own; 0 or -errno. */
 static int unit_msg(const struct cap_unit *u, const struct prepared *pr, struct sip_msg **m)
 {
-	if (!pr || !pr->parsed)
-		return sip_msg_parse(m, u->p, u->len);
-	if (pr->parse_err < 0)
+	if (pr && pr->parse_err < 0)
 		return pr->parse_err;
+	if (!pr || !pr->msg)
+		return sip_msg_parse(m, u->p, u->len);
 	return (*m = sip_msg_dup(pr->msg)) ? 0 : -ENOMEM;
 }
 
@@ -1031,17 +1030,13 @@ static void prepare_unit(struct cap_pipe *pipe, struct cap_unit *u, unsigned beh
 	if (behind < PREPARE_PARSE)
 		return;
 	struct sip_msg *m;
-	pr->parse_err = sip_msg_parse(&m, u->p, u->len);
-	pr->parsed = pr->parse_err < 0;
-	if (pr->parse_err < 0)
+	if ((pr->parse_err = sip_msg_parse(&m, u->p, u->len)) < 0)
 		return;
-	/* its bytes are the unit's, which stay beside it */
+	/* its bytes are the unit's, which stay beside it; no room: the analyzer parses */
 	size_t n = sip_msg_copy_size(m, false);
 	void *room = n ? cap_pipe_room(pipe, n) : NULL;
-	if (room) {
+	if (room)
 		pr->msg = sip_msg_copy_to(m, room, u->p);
-		pr->parsed = true;
-	}
 	sip_msg_free(m);
 }
 

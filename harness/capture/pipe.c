@@ -51,12 +51,6 @@ struct cap_pipe {
 	unsigned long producer_waits, worker_waits; /* as last seen */
 };
 
-#define ALIGN alignof(max_align_t)
-
-static size_t round_up(size_t n)
-{
-	return (n + ALIGN - 1) & ~(size_t)(ALIGN - 1);
-}
 
 /* ---- the replaying thread --------------------------------------------- */
 
@@ -112,7 +106,7 @@ static void fall_back(struct cap_pipe *p)
 /* Room for a call of n bytes (after its struct ev), or NULL: the pipe fell back. */
 static struct ev *reserve(struct cap_pipe *p, enum ev_type type, size_t n)
 {
-	size_t need = sizeof(struct ev) + round_up(n);
+	size_t need = sizeof(struct ev) + xs_align_max(n);
 	if (need > UINT32_MAX) {
 		fall_back(p);
 		return NULL;
@@ -176,7 +170,7 @@ static void rec_unit(void *ctx, const struct cap_unit *u)
 void *cap_pipe_room(struct cap_pipe *p, size_t n)
 {
 	struct chunk *c = p->cur;
-	size_t need = round_up(n);
+	size_t need = xs_align_max(n);
 	if (!p->open || !c || need > UINT32_MAX - p->open->size || c->size - c->used < need)
 		return NULL;
 	void *r = c->data + c->used;

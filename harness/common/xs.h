@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdalign.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
@@ -43,6 +44,12 @@ static inline uint32_t xs_fnv32(uint32_t h, const void *p, size_t n)
 		h = (h ^ ((const uint8_t *)p)[i]) * 16777619u;
 	return h;
 }
+/* n rounded up to the alignment malloc gives (any type's). */
+static inline size_t xs_align_max(size_t n)
+{
+	return (n + alignof(max_align_t) - 1) & ~(size_t)(alignof(max_align_t) - 1);
+}
+
 /* A hash for in-memory tables (not for anything written out: it may change):
  * 8 bytes a step, where FNV takes one. */
 static inline uint32_t xs_hash32(const void *p, size_t n)

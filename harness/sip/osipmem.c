@@ -24,10 +24,6 @@ struct osipmem_hdr {
 
 static _Thread_local struct osipmem *cur;
 
-static size_t round_up(size_t n)
-{
-	return (n + OSIPMEM_ALIGN - 1) & ~(size_t)(OSIPMEM_ALIGN - 1);
-}
 
 static bool in_arena(const struct osipmem *a, const void *p)
 {
@@ -54,7 +50,7 @@ static __attribute__((noinline)) void *arena_grow(struct osipmem *a, size_t n)
 {
 	if (n > SIZE_MAX / 2)
 		return NULL;
-	size_t need = sizeof(struct osipmem_hdr) + round_up(n);
+	size_t need = sizeof(struct osipmem_hdr) + xs_align_max(n);
 	size_t size = XS_MAX((size_t)OSIPMEM_BLOCK, need);
 	struct osipmem_block *b = malloc(sizeof *b + size);
 	if (!b)
@@ -70,7 +66,7 @@ static __attribute__((noinline)) void *arena_grow(struct osipmem *a, size_t n)
 
 static void *arena_alloc(struct osipmem *a, size_t n)
 {
-	size_t need = sizeof(struct osipmem_hdr) + round_up(n);
+	size_t need = sizeof(struct osipmem_hdr) + xs_align_max(n);
 	/* n past half the address space would wrap `need`: the slow path refuses it */
 	if (__builtin_expect(n > SIZE_MAX / 2 || a->size - a->used < need, 0))
 		return arena_grow(a, n);
