@@ -887,23 +887,11 @@ static void count_login(struct cap_analyzer *a, struct xs_span method)
 }
 
 /* What the reading thread made of a SIP unit while the analyzer was behind (in
- * the pipe's memory): its quick scan, libosip2's verdict, and the parse. */
+ * the pipe's memory): its quick scan and libosip2's verdict. */
 struct prepared {
 	struct quick q;
 	int8_t osip;            /* libosip2 accepts the bytes: 1, refuses: 0, not asked: -1 */
-	int parse_err;          /* sip_msg_parse's error when it refused the bytes, else 0 */
-	const struct sip_msg *msg; /* its parse, a read-only copy to duplicate; NULL: none */
 };
-
-/* The reading thread's parse of the unit, else the analyzer's own; 0 or -errno. */
-static int unit_msg(const struct cap_unit *u, const struct prepared *pr, struct sip_msg **m)
-{
-	if (pr && pr->parse_err < 0)
-		return pr->parse_err;
-	if (!pr || !pr->msg)
-		return sip_msg_parse(m, u->p, u->len);
-	return (*m = sip_msg_dup(pr->msg)) ? 0 : -ENOMEM;
-}
 
 static void sip_unit(struct cap_analyzer *a, const struct cap_unit *u)
 {
@@ -927,7 +915,7 @@ static void sip_unit(struct cap_analyzer *a, const struct cap_unit *u)
 			return;
 	}
 	struct sip_msg *m;
-	int r = unit_msg(u, pr, &m);
+	int r = sip_msg_parse(&m, u->p, u->len);
 	if (r < 0) {
 		a->st.unparsed++;
 		note(a, u->frame, "SIP message not read: %s",
@@ -1003,17 +991,15 @@ static int64_t on_tick(void *ctx, int64_t ts_us)
 	return a->clock.next_check;
 }
 
-#define PREPARE_PARSE 3u /* chunks waiting: parse too (of CAP_PIPE_QUEUE) */
-
 /*
  * On the reading thread, while the analyzer is behind: a SIP unit's quick
- * scan, then for a message that will be read whole (of a NOTIFY) libosip2's
- * verdict on a response (XS-SIP-01's question, the costliest step of
- * judging), and when further behind the parse, copied after the unit; the
- * analyzer uses them instead of making them. Each is what the analyzer would
- * make of the same bytes.
+ * scan, then for a response of a NOTIFY libosip2's verdict (XS-SIP-01's
+ * question, the costliest step of judging); the analyzer uses them instead of
+ * making them. Each is what the analyzer would make of the same bytes. (The
+ * parse is the analyzer's: made here too, and copied over, it cost more than
+ * it saved.)
  */
-static void prepare_unit(struct cap_pipe *pipe, struct cap_unit *u, unsigned behind)
+static void prepare_unit(struct cap_pipe *pipe, struct cap_unit *u)
 {
 	if (u->kind != CAP_SIP)
 		return;
@@ -1023,21 +1009,8 @@ static void prepare_unit(struct cap_pipe *pipe, struct cap_unit *u, unsigned beh
 	*pr = (struct prepared){ .osip = -1 };
 	quick_scan(u->p, u->len, &pr->q);
 	u->prep = pr;
-	if (!pr->q.notify)
-		return;
-	if (!pr->q.request)
+	if (pr->q.notify && !pr->q.request)
 		pr->osip = sip_osip_accepts_bytes(u->p, u->len);
-	if (behind < PREPARE_PARSE)
-		return;
-	struct sip_msg *m;
-	if ((pr->parse_err = sip_msg_parse(&m, u->p, u->len)) < 0)
-		return;
-	/* its bytes are the unit's, which stay beside it; no room: the analyzer parses */
-	size_t n = sip_msg_copy_size(m, false);
-	void *room = n ? cap_pipe_room(pipe, n) : NULL;
-	if (room)
-		pr->msg = sip_msg_copy_to(m, room, u->p);
-	sip_msg_free(m);
 }
 
 /* ---- public --------------------------------------------------------- */

@@ -159,10 +159,9 @@ static void rec_unit(void *ctx, const struct cap_unit *u)
 		p->behind = false;
 	p->producer_waits = pw;
 	p->worker_waits = ww;
-	size_t behind = cap_workq_backlog(p->q);
 	if (p->o.prepare && p->behind) {
 		p->open = &eu->h;
-		p->o.prepare(p, &eu->u, (unsigned)behind);
+		p->o.prepare(p, &eu->u);
 		p->open = NULL;
 	}
 }

@@ -18,8 +18,7 @@
  *
  * While the replaying thread is behind (from the time the reading thread
  * finds CAP_PIPE_QUEUE chunks waiting and has to wait for room, until the
- * replaying thread has to wait for work; `behind` chunks wait now, at least
- * the last handed over), prepare(p, u, behind), when set,
+ * replaying thread has to wait for work), prepare(p, u), when set,
  * runs on the reading thread on each recorded unit (its bytes in the chunk,
  * followed by a NUL): it may take room after the unit (cap_pipe_room: n
  * bytes aligned for any type, or NULL when the chunk has none), fill it and
@@ -34,7 +33,7 @@ struct cap_pipe_opts {
 	const struct cap_sink *to;
 	int64_t (*clock)(void *clock_ctx, int64_t ts_us);
 	void *clock_ctx;
-	void (*prepare)(struct cap_pipe *p, struct cap_unit *u, unsigned behind);
+	void (*prepare)(struct cap_pipe *p, struct cap_unit *u);
 };
 
 #define CAP_PIPE_QUEUE  8u /* chunks waiting for the replaying thread, at most */

@@ -20,7 +20,6 @@ struct cap_workq {
 	size_t n_back, cap_back;
 	bool stop;              /* no more items: the worker drains and ends */
 	bool worker_waits, producer_waits;
-	size_t backlog;         /* the producer's view of len at its last hand-over */
 	unsigned long n_worker_waits, n_producer_waits; /* times each waited for the other */
 	unsigned long seen_worker_waits; /* the producer's view of n_worker_waits */
 	cap_workq_fn fn;
@@ -149,7 +148,6 @@ static void flush(struct cap_workq *q)
 			pthread_cond_signal(&q->not_empty);
 	}
 	q->n_staged = 0;
-	q->backlog = q->len;
 	q->seen_worker_waits = q->n_worker_waits;
 	void **back = q->back;
 	size_t n_back = q->n_back;
@@ -164,11 +162,6 @@ void cap_workq_push(struct cap_workq *q, void *item)
 	q->staged[q->n_staged++] = item;
 	if (q->n_staged == q->batch)
 		flush(q);
-}
-
-size_t cap_workq_backlog(const struct cap_workq *q)
-{
-	return q->backlog + q->n_staged;
 }
 
 void cap_workq_waits(const struct cap_workq *q, unsigned long *producer, unsigned long *worker)

@@ -25,8 +25,6 @@ typedef void (*cap_workq_reap_fn)(void *ctx, void *item);
 int cap_workq_start(struct cap_workq **ret, size_t cap, size_t batch, cap_workq_fn fn,
 		    cap_workq_reap_fn reap, void *ctx);
 void cap_workq_push(struct cap_workq *q, void *item);
-/* items not yet taken by the worker, as the producer last saw (no lock) */
-size_t cap_workq_backlog(const struct cap_workq *q);
 /* for the producer: how many times it waited for room, and the worker for items
  * (as of its last hand-over); no lock */
 void cap_workq_waits(const struct cap_workq *q, unsigned long *producer, unsigned long *worker);

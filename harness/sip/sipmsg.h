@@ -102,20 +102,6 @@ bool sip_msg_osip_accepts(const struct sip_msg *m);
 bool sip_osip_accepts_bytes(const uint8_t *raw, size_t len);
 void sip_msg_osip_known(struct sip_msg *m, bool accepts);
 
-/*
- * Copies of a parsed message. sip_msg_copy_size: the bytes a copy of m takes
- * (with its wire bytes or not), 0 when m cannot be copied (a folded header's
- * unfolded text, or a kept libosip2 parse). sip_msg_copy_to: m copied into
- * dst (that many bytes, aligned for any type), every view pointing into the
- * copy's bytes: `bytes` when given (the same raw_len bytes and a NUL, kept as
- * long as the copy), else a copy of them in dst. The copy lives and dies with
- * dst (never sip_msg_free). sip_msg_dup: an owned copy, freed by
- * sip_msg_free; NULL on ENOMEM or when m cannot be copied.
- */
-size_t sip_msg_copy_size(const struct sip_msg *m, bool with_bytes);
-struct sip_msg *sip_msg_copy_to(const struct sip_msg *m, void *dst, const uint8_t *bytes);
-struct sip_msg *sip_msg_dup(const struct sip_msg *m);
-
 /* The body as a span into raw. */
 struct xs_span sip_msg_body(const struct sip_msg *m);
 
