@@ -150,12 +150,12 @@ static void quick_scan(const uint8_t *p, size_t len, struct quick *q)
 	q->request = !(line.len >= 8 && !memcmp(line.p, "SIP/2.0 ", 8));
 	if (q->request) {
 		q->notify = line.len > 7 && !memcmp(line.p, "NOTIFY ", 7);
-		const uint8_t *sp = memchr(line.p, ' ', line.len);
+		const uint8_t *sp = xs_find_byte(line.p, ' ', line.len);
 		q->method = xs_span(line.p, sp ? (size_t)(sp - line.p) : 0);
 	}
 	bool have_cseq = false;
 	while (xs_cur_line(&c, &line) == 0 && line.len) {
-		const uint8_t *colon = memchr(line.p, ':', line.len);
+		const uint8_t *colon = xs_find_byte(line.p, ':', line.len);
 		if (!colon)
 			continue;
 		size_t nlen = (size_t)(colon - line.p);
@@ -176,7 +176,7 @@ static void quick_scan(const uint8_t *p, size_t len, struct quick *q)
 				return; /* a response needs nothing more */
 		} else if (lower_eq(line.p, nlen, "cseq")) {
 			if (!q->request) {
-				const uint8_t *sp = memchr(v.p, ' ', v.len);
+				const uint8_t *sp = xs_find_byte(v.p, ' ', v.len);
 				if (sp) {
 					struct xs_span m = xs_span_trim(
 						xs_span(sp, v.len - (size_t)(sp - v.p)));
@@ -824,7 +824,7 @@ static void http_unit(struct cap_analyzer *a, const struct cap_unit *u)
 	if (xs_cur_until(&lc, ' ', &method) < 0 || xs_cur_until(&lc, ' ', &target) < 0)
 		return;
 	while (xs_cur_line(&c, &line) == 0 && line.len) {
-		const uint8_t *colon = memchr(line.p, ':', line.len);
+		const uint8_t *colon = xs_find_byte(line.p, ':', line.len);
 		if (!colon)
 			continue;
 		size_t nlen = (size_t)(colon - line.p);

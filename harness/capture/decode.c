@@ -160,7 +160,7 @@ int cap_start_line_read(const uint8_t *p, size_t len)
 	if (p[i] != ' ' || i == u0)
 		return -1;
 	i++;
-	const uint8_t *nl = memchr(p + i, '\n', max - i);
+	const uint8_t *nl = xs_find_byte(p + i, '\n', max - i);
 	if (!nl)
 		return len < CAP_MAX_START_LINE ? -2 : -1;
 	size_t vlen = (size_t)(nl - (p + i));
@@ -237,7 +237,7 @@ static size_t header_end(const uint8_t *p, size_t len)
 {
 	const uint8_t *q = p, *end = p + len;
 	while (q < end) {
-		const uint8_t *nl = memchr(q, '\n', (size_t)(end - q));
+		const uint8_t *nl = xs_find_byte(q, '\n', (size_t)(end - q));
 		if (!nl || nl + 1 >= end)
 			return 0;
 		if (nl[1] == '\n')

@@ -204,7 +204,7 @@ static size_t resync(const uint8_t *p, size_t len, size_t *keep_from)
 	size_t i = 0;
 	*keep_from = len;
 	while (i < len) {
-		const uint8_t *nl = memchr(p + i, '\n', len - i);
+		const uint8_t *nl = xs_find_byte(p + i, '\n', len - i);
 		if (!nl) {
 			*keep_from = len - i > 2048 ? len : i; /* a partial line may yet be one */
 			return len;
@@ -213,7 +213,7 @@ static size_t resync(const uint8_t *p, size_t len, size_t *keep_from)
 		if (cap_classify(p + i, len - i) >= 0)
 			return i;
 		size_t rest = len - i;
-		if (rest && rest < 2048 && !memchr(p + i, '\n', rest)) {
+		if (rest && rest < 2048 && !xs_find_byte(p + i, '\n', rest)) {
 			*keep_from = i;
 			return len;
 		}

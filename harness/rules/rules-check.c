@@ -218,14 +218,11 @@ RULE_FN(rule_chal_05)
 	if (e->ch_err)
 		return challenge_unreadable(e, ri);
 	const char *nonce = e->ch[e->ch_pick].nonce;
-	struct xs_buf ev = { 0 }, key = { 0 };
+	struct xs_buf ev = { 0 };
 	rules_ev_msg(&ev, e, e->challenge);
-	xs_buf_printf(&key, "%.*s %u", (int)e->challenge->call_id.len,
-		      (const char *)e->challenge->call_id.p, e->challenge->cseq);
 	const struct rules_nonce *n = rules_nonce_find(e->c, nonce);
-	bool reused = n && n->challenge_key && key.p && strcmp(n->challenge_key, (const char *)key.p);
+	bool reused = n && n->challenge_key && !rules_is_challenge_key(n->challenge_key, e->challenge);
 	bool used_before = n && !n->challenge_key && n->nc_seen;
-	xs_buf_reset(&key);
 	if (reused)
 		return verdict(e, ri, XS_FAIL, &ev, "nonce \"%s\" was already issued in an earlier challenge", nonce);
 	if (used_before)
@@ -900,13 +897,11 @@ RULE_FN(rule_sip_02)
 			continue;
 		}
 		/* a request already answered in an earlier exchange */
-		struct xs_buf key = { 0 };
-		if (rules_request_key(q, &key) < 0) {
+		const struct rules_request *old = rules_request_of(e, q);
+		if (e->scratch.oom) {
 			xs_buf_reset(&ev);
 			return -ENOMEM;
 		}
-		const struct rules_request *old = rules_request_find(e->c, (const char *)key.p);
-		xs_buf_reset(&key);
 		if (!old || (ex->id && old->exchange && !strcmp(old->exchange, ex->id)))
 			continue;
 		retrans++;

@@ -93,6 +93,7 @@ struct rules_eval {
 	 * xmlsvc_report_init). Everything before ch is. */
 	struct digest_challenge ch[DIGEST_MAX_CHALLENGES];
 	struct xmlsvc_report body;
+	struct xs_buf scratch; /* kept from one exchange to the next: a lookup's key */
 };
 
 /* Evaluation helpers (rules.c). */
@@ -113,6 +114,13 @@ struct rules_nonce *rules_nonce_find(struct rules_ctx *c, const char *nonce);
 struct rules_request *rules_request_find(struct rules_ctx *c, const char *key);
 /* "Call-ID CSeq METHOD branch" of a request into b. */
 int rules_request_key(const struct sip_msg *m, struct xs_buf *b);
+/* The remembered request m repeats, looked up by its key (no allocation once
+ * the thread's scratch is grown); NULL when none, or on ENOMEM. */
+struct rules_request *rules_request_of(struct rules_eval *e, const struct sip_msg *m);
+/* Is key "Call-ID CSeq" of m (the key a challenge's nonce is remembered by)? */
+bool rules_is_challenge_key(const char *key, const struct sip_msg *m);
+/* That key of m into b (appended). */
+int rules_challenge_key(const struct sip_msg *m, struct xs_buf *b);
 /* HTTP requests within the fetch window after the final 2xx (or the push when untimed). */
 bool rules_http_in_window(const struct rules_eval *e, size_t i);
 

@@ -403,6 +403,35 @@ int rules_request_key(const struct sip_msg *m, struct xs_buf *b)
 	return xs_buf_cstr(b) ? 0 : -ENOMEM;
 }
 
+struct rules_request *rules_request_of(struct rules_eval *e, const struct sip_msg *m)
+{
+	e->scratch.len = 0;
+	e->scratch.oom = false;
+	if (rules_request_key(m, &e->scratch) < 0)
+		return NULL;
+	return rules_request_find(e->c, (const char *)e->scratch.p);
+}
+
+/* "%.*s %u" of the Call-ID (up to a NUL, as %.*s) and the CSeq number, by pieces */
+int rules_challenge_key(const struct sip_msg *m, struct xs_buf *b)
+{
+	char num[24] = " ";
+	size_t n = 1 + xs_dec(num + 1, m->cseq);
+	struct xs_span cid = xs_span_upto_nul(m->call_id);
+	xs_buf_append(b, cid.p, cid.len);
+	xs_buf_append(b, num, n);
+	return xs_buf_cstr(b) ? 0 : -ENOMEM;
+}
+
+bool rules_is_challenge_key(const char *key, const struct sip_msg *m)
+{
+	char num[24];
+	size_t n = xs_dec(num, m->cseq);
+	struct xs_span cid = xs_span_upto_nul(m->call_id);
+	return strlen(key) == cid.len + 1 + n && !memcmp(key, cid.p, cid.len) &&
+	       key[cid.len] == ' ' && !memcmp(key + cid.len + 1, num, n);
+}
+
 /* ---- message helpers ---- */
 
 int rules_msg_index(const struct rules_eval *e, const struct sip_msg *m)
@@ -671,9 +700,16 @@ static pthread_key_t room_key;
 static bool room_key_ok;
 static pthread_once_t room_once = PTHREAD_ONCE_INIT;
 
+static void room_free(void *p)
+{
+	struct rules_eval *e = p;
+	xs_buf_reset(&e->scratch);
+	free(e);
+}
+
 static void room_key_make(void)
 {
-	room_key_ok = pthread_key_create(&room_key, free) == 0;
+	room_key_ok = pthread_key_create(&room_key, room_free) == 0;
 }
 
 static struct rules_eval *room(void)
@@ -682,9 +718,12 @@ static struct rules_eval *room(void)
 	if (!room_key_ok)
 		return NULL;
 	struct rules_eval *e = pthread_getspecific(room_key);
-	if (!e && (e = malloc(sizeof *e)) && pthread_setspecific(room_key, e) != 0) {
-		free(e);
-		e = NULL;
+	if (!e && (e = malloc(sizeof *e))) {
+		e->scratch = (struct xs_buf){ 0 };
+		if (pthread_setspecific(room_key, e) != 0) {
+			free(e);
+			e = NULL;
+		}
 	}
 	return e;
 }
@@ -734,8 +773,7 @@ static int remember(struct rules_eval *e)
 		if (!n)
 			return -ENOMEM;
 		if (!n->challenge_key) {
-			xs_buf_printf(&k, "%.*s %u", (int)e->challenge->call_id.len,
-				      (const char *)e->challenge->call_id.p, e->challenge->cseq);
+			rules_challenge_key(e->challenge, &k);
 			n->challenge_key = xs_buf_steal(&k, NULL);
 		}
 		free(c->prev_challenge_nonce);
@@ -757,16 +795,18 @@ static int remember(struct rules_eval *e)
 		const struct sip_msg *m = e->ex->msgs[i];
 		if (!is_notify(m))
 			continue;
-		xs_buf_reset(&k);
-		if (rules_request_key(m, &k) < 0)
-			return -ENOMEM;
 		const struct sip_msg *fin = rules_final_for(e->ex, m);
-		struct rules_request *r = rules_request_find(c, (const char *)k.p);
+		struct rules_request *r = rules_request_of(e, m);
+		if (e->scratch.oom)
+			return -ENOMEM;
 		if (r) {
 			if (!r->status && fin)
 				r->status = fin->status;
 			continue;
 		}
+		xs_buf_reset(&k);
+		if (rules_request_key(m, &k) < 0)
+			return -ENOMEM;
 		int32_t slot = ring_slot((void **)&c->reqs, sizeof *c->reqs, &c->n_req_slots,
 					 &c->next_req, RULES_MAX_REQUESTS, &c->req_ix);
 		if (slot < 0) {
