@@ -161,20 +161,40 @@ static void quick_scan(const uint8_t *p, size_t len, struct quick *q)
 		size_t nlen = (size_t)(colon - line.p);
 		while (nlen && (line.p[nlen - 1] == ' ' || line.p[nlen - 1] == '\t'))
 			nlen--;
-		/* only these names matter: most lines are told by their length alone */
+		/* only these names matter: most lines are told by their length alone,
+		 * the others by the one name of their length */
+		enum { QN_CALL_ID = 1, QN_CSEQ, QN_EVENT, QN_AUTH } name;
 		switch (nlen) {
-		case 1: case 4: case 5: case 7: case 13: case 19:
+		case 1:
+			name = lower_eq(line.p, 1, "i") ? QN_CALL_ID : lower_eq(line.p, 1, "o") ? QN_EVENT : 0;
+			break;
+		case 4:
+			name = lower_eq(line.p, 4, "cseq") ? QN_CSEQ : 0;
+			break;
+		case 5:
+			name = lower_eq(line.p, 5, "event") ? QN_EVENT : 0;
+			break;
+		case 7:
+			name = lower_eq(line.p, 7, "call-id") ? QN_CALL_ID : 0;
+			break;
+		case 13:
+			name = lower_eq(line.p, 13, "authorization") ? QN_AUTH : 0;
+			break;
+		case 19:
+			name = lower_eq(line.p, 19, "proxy-authorization") ? QN_AUTH : 0;
 			break;
 		default:
-			continue;
+			name = 0;
 		}
+		if (!name)
+			continue;
 		struct xs_span v = xs_span_trim(xs_span(colon + 1, line.len - nlen - 1 -
 							(size_t)(colon - line.p - nlen)));
-		if (lower_eq(line.p, nlen, "call-id") || lower_eq(line.p, nlen, "i")) {
+		if (name == QN_CALL_ID) {
 			q->call_id = v;
 			if (!q->request && have_cseq)
 				return; /* a response needs nothing more */
-		} else if (lower_eq(line.p, nlen, "cseq")) {
+		} else if (name == QN_CSEQ) {
 			if (!q->request) {
 				const uint8_t *sp = xs_find_byte(v.p, ' ', v.len);
 				if (sp) {
@@ -186,15 +206,14 @@ static void quick_scan(const uint8_t *p, size_t len, struct quick *q)
 					return;
 				have_cseq = true;
 			}
-		} else if (lower_eq(line.p, nlen, "event") || lower_eq(line.p, nlen, "o")) {
+		} else if (name == QN_EVENT) {
 			size_t n = 0;
 			while (n < v.len && v.p[n] != ';' && v.p[n] != ' ' && v.p[n] != '\t')
 				n++;
 			for (size_t i = 0; i < XS_ARRAY_SIZE(watched_events); i++)
 				if (lower_eq(v.p, n, watched_events[i]))
 					q->watched = true;
-		} else if (lower_eq(line.p, nlen, "authorization") ||
-			   lower_eq(line.p, nlen, "proxy-authorization")) {
+		} else {
 			if (v.len >= 6 && lower_eq(v.p, 6, "digest"))
 				q->digest_auth = true;
 		}

@@ -2,6 +2,7 @@
 /* codec.c — Digest header codec: parse and format challenges and credentials (RFC 7235, RFC 7616). */
 #include "digest.h"
 #include "digest-int.h"
+#include "../common/cursor.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -333,6 +334,15 @@ static int next_item(struct scan *s, struct item *it)
 /* Copy a parameter's value, unescaping a quoted-string, NUL-terminated; false when too long. */
 static bool unquote(const struct param *pm, char *dst, size_t cap)
 {
+	size_t n = pm->value.len;
+	if (!pm->quoted || !xs_find_byte(pm->value.p, '\\', n)) { /* nothing escaped: as is */
+		if (n >= cap)
+			return false;
+		if (n)
+			memcpy(dst, pm->value.p, n);
+		dst[n] = '\0';
+		return true;
+	}
 	size_t k = 0;
 	for (size_t i = 0; i < pm->value.len; i++) {
 		uint8_t c = pm->value.p[i];

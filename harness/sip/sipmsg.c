@@ -216,10 +216,9 @@ static uint64_t name_part_diff(const uint8_t *p, uint8_t id, size_t off, size_t 
 	return (x | f) ^ l;
 }
 
-/* The number of header name n, full or compact (0: not known). */
+/* The number of header name n, full or compact (0: not known); tab_ready() first. */
 static uint8_t name_id(struct xs_span n)
 {
-	tab_ready();
 	if (n.len == 1) {
 		char c = lower(n.p[0]);
 		return c >= 'a' && c <= 'z' ? tab.by_compact[c - 'a'] : 0;
@@ -252,6 +251,7 @@ struct hname {
 
 static struct hname hname_of(const char *want)
 {
+	tab_ready();
 	struct xs_span w = xs_span_str(want);
 	return (struct hname){ w, name_id(w) };
 }
