@@ -42,6 +42,11 @@ struct cap_decoder {
 	bool tso_noted;     /* an IPv4 total length of 0 was noted (once per input) */
 	int64_t tick_due;   /* the sink's tick wants no frame stamped before this */
 	int64_t frag_due;   /* cap_frag_expire has nothing to do before this (ipfrag.c sets it) */
+	struct addr_text {  /* the last two addresses formatted (a flow's two ends, mostly) */
+		struct cap_addr a;
+		char text[48];
+	} fmt[2];
+	unsigned fmt_next;
 };
 
 /* Raise a note (counted; passed to the sink while under CAP_MAX_NOTES). */

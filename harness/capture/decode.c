@@ -82,14 +82,24 @@ static void ipv4_format(const uint8_t a[4], char *out)
 	}
 }
 
-static void addr_format(const struct cap_addr *a, uint16_t port, struct xs_endpoint *e)
+static void addr_format(struct cap_decoder *d, const struct cap_addr *a, uint16_t port,
+			struct xs_endpoint *e)
 {
 	_Static_assert(sizeof e->addr >= INET_ADDRSTRLEN, "room for a dotted quad");
+	_Static_assert(sizeof d->fmt[0].text >= sizeof e->addr, "room for any address");
+	e->port = port;
+	for (unsigned i = 0; i < 2; i++)
+		if (d->fmt[i].a.family == a->family && !memcmp(d->fmt[i].a.a, a->a, sizeof a->a)) {
+			memcpy(e->addr, d->fmt[i].text, sizeof e->addr);
+			return;
+		}
 	if (a->family == 4)
 		ipv4_format(a->a, e->addr);
 	else if (!inet_ntop(AF_INET6, a->a, e->addr, sizeof e->addr))
 		e->addr[0] = '\0';
-	e->port = port;
+	struct addr_text *t = &d->fmt[d->fmt_next++ & 1];
+	t->a = *a;
+	memcpy(t->text, e->addr, sizeof e->addr);
 }
 
 void cap_emit(const struct cap_frame_ctx *fc, enum cap_kind kind, enum xs_transport tp,
@@ -104,8 +114,8 @@ void cap_emit(const struct cap_frame_ctx *fc, enum cap_kind kind, enum xs_transp
 		return;
 	struct cap_unit u = { .kind = kind, .tp = tp, .ts_us = fc->ts_us, .frame = fc->frame,
 			      .p = p, .len = len };
-	addr_format(&fl->src, fl->sport, &u.src);
-	addr_format(&fl->dst, fl->dport, &u.dst);
+	addr_format(d, &fl->src, fl->sport, &u.src);
+	addr_format(d, &fl->dst, fl->dport, &u.dst);
 	d->sink.unit(d->sink.ctx, &u);
 }
 

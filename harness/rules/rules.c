@@ -804,20 +804,15 @@ static int remember(struct rules_eval *e)
 				r->status = fin->status;
 			continue;
 		}
-		xs_buf_reset(&k);
-		if (rules_request_key(m, &k) < 0)
-			return -ENOMEM;
 		int32_t slot = ring_slot((void **)&c->reqs, sizeof *c->reqs, &c->n_req_slots,
 					 &c->next_req, RULES_MAX_REQUESTS, &c->req_ix);
-		if (slot < 0) {
-			xs_buf_reset(&k);
+		if (slot < 0)
 			return -ENOMEM;
-		}
 		r = &c->reqs[slot];
 		if (r->key)
 			index_remove(&c->req_ix, slot);
 		request_clear(r);
-		r->key = xs_buf_steal(&k, NULL);
+		r->key = strdup((const char *)e->scratch.p); /* the key rules_request_of made */
 		r->exchange = strdup(e->ex->id ? e->ex->id : "");
 		r->status = fin ? fin->status : 0;
 		if (!r->key || !r->exchange)
