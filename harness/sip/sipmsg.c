@@ -396,7 +396,7 @@ static size_t find_sep(struct xs_span s, size_t from, uint8_t ch)
 {
 	bool quoted = false;
 	int angle = 0;
-	tab_ready();
+	/* tab is ready: s is a value of a message sip_msg_parse made */
 	const bool *stop = tab.sep_stop[ch == ','];
 	for (size_t i = from; i < s.len; i++) {
 		if (!quoted) { /* the common case: a run of nothing to look at */
