@@ -140,6 +140,41 @@ struct quick {
 	struct xs_span call_id;
 };
 
+/* The header names the quick scan reads, full and compact (RFC 3261 §7.3.3, i: Call-ID, o: Event). */
+enum quick_name { QN_CALL_ID = 1, QN_CSEQ, QN_EVENT, QN_AUTH };
+static const struct {
+	const char *name;
+	size_t len;
+	enum quick_name no;
+} quick_names[] = {
+	{ "i", 1, QN_CALL_ID },	     { "o", 1, QN_EVENT },
+	{ "cseq", 4, QN_CSEQ },	     { "event", 5, QN_EVENT },
+	{ "call-id", 7, QN_CALL_ID }, { "authorization", 13, QN_AUTH },
+	{ "proxy-authorization", 19, QN_AUTH },
+};
+
+/* p[0, n) is low (lower case), in either case. */
+static bool lower_is(const uint8_t *p, const char *low, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((p[i] >= 'A' && p[i] <= 'Z' ? p[i] + 32 : p[i]) != (uint8_t)low[i])
+			return false;
+	return true;
+}
+
+/* The entry of quick_names of a name nlen long (2 and more), -1: none. */
+static int quick_by_len(size_t nlen)
+{
+	switch (nlen) {
+	case 4: return 2;
+	case 5: return 3;
+	case 7: return 4;
+	case 13: return 5;
+	case 19: return 6;
+	default: return -1;
+	}
+}
+
 static void quick_scan(const uint8_t *p, size_t len, struct quick *q)
 {
 	memset(q, 0, sizeof *q);
@@ -162,32 +197,11 @@ static void quick_scan(const uint8_t *p, size_t len, struct quick *q)
 		while (nlen && (line.p[nlen - 1] == ' ' || line.p[nlen - 1] == '\t'))
 			nlen--;
 		/* only these names matter: most lines are told by their length alone,
-		 * the others by the one name of their length */
-		enum { QN_CALL_ID = 1, QN_CSEQ, QN_EVENT, QN_AUTH } name;
-		switch (nlen) {
-		case 1:
-			name = lower_eq(line.p, 1, "i") ? QN_CALL_ID : lower_eq(line.p, 1, "o") ? QN_EVENT : 0;
-			break;
-		case 4:
-			name = lower_eq(line.p, 4, "cseq") ? QN_CSEQ : 0;
-			break;
-		case 5:
-			name = lower_eq(line.p, 5, "event") ? QN_EVENT : 0;
-			break;
-		case 7:
-			name = lower_eq(line.p, 7, "call-id") ? QN_CALL_ID : 0;
-			break;
-		case 13:
-			name = lower_eq(line.p, 13, "authorization") ? QN_AUTH : 0;
-			break;
-		case 19:
-			name = lower_eq(line.p, 19, "proxy-authorization") ? QN_AUTH : 0;
-			break;
-		default:
-			name = 0;
-		}
-		if (!name)
+		 * the rest by the one name of that length (two compact letters) */
+		int k = nlen == 1 ? ((line.p[0] | 0x20) == 'o') : quick_by_len(nlen);
+		if (k < 0 || quick_names[k].len != nlen || !lower_is(line.p, quick_names[k].name, nlen))
 			continue;
+		enum quick_name name = quick_names[k].no;
 		struct xs_span v = xs_span_trim(xs_span(colon + 1, line.len - nlen - 1 -
 							(size_t)(colon - line.p - nlen)));
 		if (name == QN_CALL_ID) {
