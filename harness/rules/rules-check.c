@@ -786,13 +786,26 @@ static struct xs_span via_sent_by(struct xs_span v)
 /* Vias compared from one pass over each message; past these, one lookup each. */
 #define RULES_MAX_VIAS 16
 
-/* Why response r does not mirror request q; NULL when it does. */
-static const char *mirror_problem(const struct sip_msg *r, const struct sip_msg *q)
+/* The same Via lines, byte for byte: their items are the same too (the common case, so
+ * the items need not be split). */
+static bool vias_identical(const struct sip_msg *r, const struct sip_msg *q)
 {
-	if (!xs_span_eq(r->from_tag, q->from_tag))
-		return "From tag not mirrored";
-	if (!xs_span_eq(r->via_branch, q->via_branch))
-		return "top Via branch not mirrored";
+	for (unsigned i = 0;; i++) {
+		struct xs_span a, b;
+		int x = sip_msg_header(r, "Via", i, false, &a), y = sip_msg_header(q, "Via", i, false, &b);
+		if (x < 0 || y < 0)
+			return x < 0 && y < 0;
+		if (!xs_span_eq(a, b))
+			return false;
+	}
+}
+
+/* Why r's Vias do not mirror q's (the top one by its sent-by: it may gain received/rport,
+ * RFC 3261 §18.2.1, RFC 3581); NULL when they do. */
+static const char *via_problem(const struct sip_msg *r, const struct sip_msg *q)
+{
+	if (vias_identical(r, q))
+		return NULL;
 	struct xs_span va[RULES_MAX_VIAS], vb[RULES_MAX_VIAS];
 	size_t na = sip_msg_header_items(r, "Via", va, RULES_MAX_VIAS);
 	size_t nb = sip_msg_header_items(q, "Via", vb, RULES_MAX_VIAS);
@@ -805,12 +818,22 @@ static const char *mirror_problem(const struct sip_msg *r, const struct sip_msg 
 			   sip_msg_header(q, "Via", (unsigned)i, true, &b) < 0) {
 			break;
 		}
-		/* the top Via may gain received/rport (RFC 3261 §18.2.1, RFC 3581) */
 		if (i == 0 ? !xs_span_eq(via_sent_by(a), via_sent_by(b)) : !xs_span_eq(a, b))
 			return "Via not mirrored";
 	}
-	if (na != nb)
-		return "Via count not mirrored";
+	return na != nb ? "Via count not mirrored" : NULL;
+}
+
+/* Why response r does not mirror request q; NULL when it does. */
+static const char *mirror_problem(const struct sip_msg *r, const struct sip_msg *q)
+{
+	if (!xs_span_eq(r->from_tag, q->from_tag))
+		return "From tag not mirrored";
+	if (!xs_span_eq(r->via_branch, q->via_branch))
+		return "top Via branch not mirrored";
+	const char *why = via_problem(r, q);
+	if (why)
+		return why;
 	if (r->status > 100 && !r->to_tag.len)
 		return "no To tag (RFC 3261 §8.2.6.2)";
 	return NULL;

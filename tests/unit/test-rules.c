@@ -49,6 +49,7 @@ struct spec {
 	const char *server;      /* NULL: Cisco/SPA504G-7.6.2c; "": none */
 	bool no_to_tag;
 	const char *resp_branch; /* Via branch in responses; NULL: mirrored */
+	const char *resp_via_params; /* after the branch in responses' Via; NULL: ";received=127.0.0.1" */
 	const char *resp_callid; /* Call-ID in the final answer; NULL: mirrored */
 	const char *fetch[3];    /* URLs the phone fetched */
 	int64_t fetch_delay_us;  /* after the final answer (timed exchanges) */
@@ -105,7 +106,7 @@ static struct sip_msg *response(const struct spec *s, int status, const struct s
 	const char *server = s->server ? s->server : "Cisco/SPA504G-7.6.2c";
 	xs_buf_printf(&b,
 		      "SIP/2.0 %d %s\r\n"
-		      "Via: SIP/2.0/%s 127.0.0.1:5070;branch=%s%.*s;received=127.0.0.1\r\n"
+		      "Via: SIP/2.0/%s 127.0.0.1:5070;branch=%s%.*s%s\r\n"
 		      "From: <sip:pbx@127.0.0.1>;tag=%.*s\r\n"
 		      "To: <sip:159@127.0.0.1>%s\r\n"
 		      "Call-ID: %.*s\r\n"
@@ -113,6 +114,7 @@ static struct sip_msg *response(const struct spec *s, int status, const struct s
 		      status, status == 200 ? "OK" : status == 401 ? "Unauthorized" : "Nope",
 		      s->tcp ? "TCP" : "UDP", s->resp_branch ? s->resp_branch : "",
 		      s->resp_branch ? 0 : (int)q->via_branch.len, (const char *)q->via_branch.p,
+		      s->resp_via_params ? s->resp_via_params : ";received=127.0.0.1",
 		      (int)q->from_tag.len, (const char *)q->from_tag.p,
 		      s->no_to_tag ? "" : ";tag=phone1",
 		      callid ? (int)strlen(callid) : (int)q->call_id.len,
@@ -450,6 +452,11 @@ static const struct rcase cases[] = {
 	{ .rule = "XS-FW-02", .want = XS_SKIP, .what = "no profile", .s = { .server = "" } },
 	/* XS-SIP-01 */
 	{ .rule = "XS-SIP-01", .want = XS_PASS, .what = "mirrored", .s = { 0 } },
+	{ .rule = "XS-SIP-01", .want = XS_PASS, .what = "Via as sent, byte for byte", .s = { .resp_via_params = "" } },
+	{ .rule = "XS-SIP-01", .want = XS_FAIL, .what = "a Via more in the answer", .s =
+	  { .resp_via_params = "", .final_hdr = "Via: SIP/2.0/UDP 10.0.0.9;branch=z9hG4bK-extra" } },
+	{ .rule = "XS-SIP-01", .want = XS_FAIL, .what = "a Via more, top one with received", .s =
+	  { .final_hdr = "Via: SIP/2.0/UDP 10.0.0.9;branch=z9hG4bK-extra" } },
 	{ .rule = "XS-SIP-01", .want = XS_FAIL, .what = "no To tag", .s = { .no_to_tag = true } },
 	{ .rule = "XS-SIP-01", .want = XS_FAIL, .what = "branch not mirrored", .s = { .resp_branch = "z9hG4bK-other" } },
 	{ .rule = "XS-SIP-01", .want = XS_FAIL, .what = "Call-ID not mirrored", .s = { .resp_callid = "zzz" } },
