@@ -3,7 +3,7 @@
 #include "report-int.h"
 #include "report-assets.h"
 
-#include <openssl/evp.h>
+#include "harness/digest/cryptort.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -680,7 +680,7 @@ static int script_hash(char *out, size_t size)
 	unsigned char md[32];
 	unsigned int mdlen = 0;
 	struct xs_buf b = { 0 };
-	if (!EVP_Digest(html_js, strlen(html_js), md, &mdlen, EVP_sha256(), NULL))
+	if (!cryptort()->digest(html_js, strlen(html_js), md, &mdlen, cryptort()->sha256(), NULL))
 		return -ENOMEM;
 	int r = report_b64_encode(&b, md, mdlen);
 	if (r == 0)

@@ -3,8 +3,9 @@
 #include "cli.h"
 #include "harness/phone/phone.h"
 
+#include "harness/xmlsvc/xmlsvc.h"
+
 #include <getopt.h>
-#include <libxml/parser.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -239,7 +240,7 @@ int cmd_emulate(int argc, char **argv)
 		.fetch_timeout_ms = o.fetch_timeout,
 	};
 	raise_fd_limit();
-	xmlInitParser();
+	xmlsvc_global_init();
 	struct phone_server *srv = NULL;
 	r = phone_server_new(&srv, &cfg);
 	cli_secret_free(password); /* the handler keeps its own copy */
@@ -264,6 +265,6 @@ out:
 	phone_server_free(srv);
 	if (events && events != stdout)
 		fclose(events);
-	xmlCleanupParser();
+	xmlsvc_global_cleanup();
 	return rc;
 }

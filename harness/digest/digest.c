@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
+#include "harness/digest/cryptort.h"
 
 /* Value-to-name table (tcpdump `struct tok` style), indexed by enum digest_alg. */
 static const struct {
@@ -83,8 +83,8 @@ static void tls_free(void *p)
 {
 	struct hash_tls *t = p;
 	for (unsigned i = 0; i < HASH_FAMILIES; i++) {
-		EVP_MD_CTX_free(t->ctx[i]);
-		EVP_MD_CTX_free(t->fresh[i]);
+		cryptort()->md_ctx_free(t->ctx[i]);
+		cryptort()->md_ctx_free(t->fresh[i]);
 	}
 	free(t);
 	tls = NULL;
@@ -93,7 +93,7 @@ static void tls_free(void *p)
 static void md_init(void)
 {
 	for (unsigned f = 0; f < HASH_FAMILIES; f++)
-		md_fetched[f] = EVP_MD_fetch(NULL, algs[2 * f].ossl, NULL);
+		md_fetched[f] = cryptort()->md_fetch(NULL, algs[2 * f].ossl, NULL);
 	tls_key_ok = pthread_key_create(&tls_key, tls_free) == 0;
 }
 
@@ -102,7 +102,7 @@ static const EVP_MD *family_md(unsigned f)
 	if (md_fetched[f])
 		return md_fetched[f];
 	/* A provider without the fetch name: fall back to the implicit fetch. */
-	return f == 0 ? EVP_md5() : f == 1 ? EVP_sha256() : EVP_sha512_256();
+	return f == 0 ? cryptort()->md5() : f == 1 ? cryptort()->sha256() : cryptort()->sha512_256();
 }
 
 /* A context of family f ready for updates, owned by this thread's cache; NULL on ENOMEM. */
@@ -121,16 +121,16 @@ static EVP_MD_CTX *fresh_ctx(unsigned f)
 		}
 	}
 	if (!tls->fresh[f]) {
-		EVP_MD_CTX *c = EVP_MD_CTX_new();
-		if (!c || !EVP_DigestInit_ex2(c, family_md(f), NULL)) {
-			EVP_MD_CTX_free(c);
+		EVP_MD_CTX *c = cryptort()->md_ctx_new();
+		if (!c || !cryptort()->digest_init_ex2(c, family_md(f), NULL)) {
+			cryptort()->md_ctx_free(c);
 			return NULL;
 		}
 		tls->fresh[f] = c;
 	}
 	if (!tls->ctx[f])
-		tls->ctx[f] = EVP_MD_CTX_new();
-	if (!tls->ctx[f] || !EVP_MD_CTX_copy_ex(tls->ctx[f], tls->fresh[f]))
+		tls->ctx[f] = cryptort()->md_ctx_new();
+	if (!tls->ctx[f] || !cryptort()->md_ctx_copy_ex(tls->ctx[f], tls->fresh[f]))
 		return NULL;
 	return tls->ctx[f];
 }
@@ -167,15 +167,15 @@ int digest_hash_join(enum digest_alg a, const struct xs_span *parts, size_t n, b
 				memcpy(joined + k, parts[i].p, parts[i].len);
 			k += parts[i].len;
 		}
-		ok = EVP_DigestUpdate(ctx, joined, k);
+		ok = cryptort()->digest_update(ctx, joined, k);
 		if (secret)
 			explicit_bzero(joined, k);
 	} else {
 		for (size_t i = 0; ok && i < n; i++)
-			ok = (i == 0 || EVP_DigestUpdate(ctx, ":", 1)) &&
-			     EVP_DigestUpdate(ctx, parts[i].p, parts[i].len);
+			ok = (i == 0 || cryptort()->digest_update(ctx, ":", 1)) &&
+			     cryptort()->digest_update(ctx, parts[i].p, parts[i].len);
 	}
-	ok = ok && EVP_DigestFinal_ex(ctx, md, &mdlen);
+	ok = ok && cryptort()->digest_final_ex(ctx, md, &mdlen);
 	if (!ok || mdlen * 2 != algs[a].hexlen)
 		return -EIO;
 	xs_hex(out, md, mdlen);

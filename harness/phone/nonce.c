@@ -2,8 +2,7 @@
 /* nonce.c — stateless nonces (random | timestamp | HMAC) and the emulator's random stream. */
 #include "phone-int.h"
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
+#include "harness/digest/cryptort.h"
 #include <pthread.h>
 #include <string.h>
 #include <sys/random.h>
@@ -24,7 +23,7 @@ int phone_rng_bytes(struct phone_rng *r, void *buf, size_t len)
 			size_t k = XS_MIN(len, r->left);
 			uint8_t *src = r->pool + sizeof r->pool - r->left;
 			memcpy(p, src, k);
-			OPENSSL_cleanse(src, k); /* a byte is handed out once */
+			cryptort()->cleanse(src, k); /* a byte is handed out once */
 			r->left -= k;
 			p += k;
 			len -= k;
@@ -48,7 +47,7 @@ static EVP_MD *sha256_md;
 static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
 static void sha256_fetch(void)
 {
-	sha256_md = EVP_MD_fetch(NULL, "SHA2-256", NULL);
+	sha256_md = cryptort()->md_fetch(NULL, "SHA2-256", NULL);
 }
 
 int phone_mac_init(struct phone_mac *m, const uint8_t secret[PHONE_SECRET_LEN])
@@ -61,15 +60,15 @@ int phone_mac_init(struct phone_mac *m, const uint8_t secret[PHONE_SECRET_LEN])
 		ipad[i] = k ^ 0x36;
 		opad[i] = k ^ 0x5c;
 	}
-	EVP_MD_CTX *in = EVP_MD_CTX_new(), *out = EVP_MD_CTX_new(), *tmp = EVP_MD_CTX_new();
+	EVP_MD_CTX *in = cryptort()->md_ctx_new(), *out = cryptort()->md_ctx_new(), *tmp = cryptort()->md_ctx_new();
 	m->inner = in;
 	m->outer = out;
 	m->tmp = tmp;
-	bool ok = sha256_md && in && out && tmp && EVP_DigestInit_ex(in, sha256_md, NULL) &&
-		  EVP_DigestUpdate(in, ipad, sizeof ipad) && EVP_DigestInit_ex(out, sha256_md, NULL) &&
-		  EVP_DigestUpdate(out, opad, sizeof opad);
-	OPENSSL_cleanse(ipad, sizeof ipad);
-	OPENSSL_cleanse(opad, sizeof opad);
+	bool ok = sha256_md && in && out && tmp && cryptort()->digest_init_ex(in, sha256_md, NULL) &&
+		  cryptort()->digest_update(in, ipad, sizeof ipad) && cryptort()->digest_init_ex(out, sha256_md, NULL) &&
+		  cryptort()->digest_update(out, opad, sizeof opad);
+	cryptort()->cleanse(ipad, sizeof ipad);
+	cryptort()->cleanse(opad, sizeof opad);
 	if (!ok) {
 		phone_mac_free(m);
 		return -ENOMEM;
@@ -79,9 +78,9 @@ int phone_mac_init(struct phone_mac *m, const uint8_t secret[PHONE_SECRET_LEN])
 
 void phone_mac_free(struct phone_mac *m)
 {
-	EVP_MD_CTX_free(m->inner);
-	EVP_MD_CTX_free(m->outer);
-	EVP_MD_CTX_free(m->tmp);
+	cryptort()->md_ctx_free(m->inner);
+	cryptort()->md_ctx_free(m->outer);
+	cryptort()->md_ctx_free(m->tmp);
 	memset(m, 0, sizeof *m);
 }
 
@@ -91,13 +90,13 @@ void phone_mac(struct phone_mac *m, const void *data, size_t len, uint8_t *out, 
 	unsigned n = 0;
 	EVP_MD_CTX *t = m->tmp;
 	memset(mac, 0, sizeof mac);
-	if (EVP_MD_CTX_copy_ex(t, m->inner) && EVP_DigestUpdate(t, data, len) &&
-	    EVP_DigestFinal_ex(t, ih, &n) && EVP_MD_CTX_copy_ex(t, m->outer) &&
-	    EVP_DigestUpdate(t, ih, sizeof ih))
-		EVP_DigestFinal_ex(t, mac, &n);
+	if (cryptort()->md_ctx_copy_ex(t, m->inner) && cryptort()->digest_update(t, data, len) &&
+	    cryptort()->digest_final_ex(t, ih, &n) && cryptort()->md_ctx_copy_ex(t, m->outer) &&
+	    cryptort()->digest_update(t, ih, sizeof ih))
+		cryptort()->digest_final_ex(t, mac, &n);
 	memcpy(out, mac, XS_MIN(outlen, sizeof mac));
-	OPENSSL_cleanse(ih, sizeof ih);
-	OPENSSL_cleanse(mac, sizeof mac);
+	cryptort()->cleanse(ih, sizeof ih);
+	cryptort()->cleanse(mac, sizeof mac);
 }
 
 static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -174,7 +173,7 @@ enum nonce_state nonce_check(struct phone_mac *m, const char *nonce, int64_t now
 	if (strlen(nonce) != PHONE_NONCE_LEN || b64_decode(nonce, raw, sizeof raw) < 0)
 		return NONCE_FOREIGN;
 	phone_mac(m, raw, PHONE_NONCE_RAND + 8, mac, sizeof mac);
-	if (CRYPTO_memcmp(mac, raw + PHONE_NONCE_RAND + 8, sizeof mac) != 0)
+	if (cryptort()->memcmp(mac, raw + PHONE_NONCE_RAND + 8, sizeof mac) != 0)
 		return NONCE_FOREIGN;
 	uint64_t t = 0;
 	for (int i = 0; i < 8; i++)

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <time.h>
 
-#include <openssl/crypto.h>
+#include "harness/digest/cryptort.h"
 
 struct phone {
 	const struct fw_profile *profile;
@@ -240,7 +240,7 @@ int phone_new(struct phone **ret, const struct phone_config *cfg)
 	else if ((r = phone_rng_bytes(&ph->rng, secret, sizeof secret)) < 0)
 		goto fail;
 	r = phone_mac_init(&ph->mac, secret);
-	OPENSSL_cleanse(secret, sizeof secret);
+	cryptort()->cleanse(secret, sizeof secret);
 	if (r < 0 || (r = nonce_make(&ph->mac, &ph->rng, 0, ph->static_nonce)) < 0)
 		goto fail;
 	*ret = ph;
@@ -255,11 +255,11 @@ struct phone *phone_free(struct phone *ph)
 	if (!ph)
 		return NULL;
 	if (ph->password) {
-		OPENSSL_cleanse(ph->password, strlen(ph->password));
+		cryptort()->cleanse(ph->password, strlen(ph->password));
 		free(ph->password);
 	}
 	phone_mac_free(&ph->mac);
-	OPENSSL_cleanse(&ph->rng, sizeof ph->rng);
+	cryptort()->cleanse(&ph->rng, sizeof ph->rng);
 	free(ph->user);
 	free(ph->realm);
 	free(ph->rep);

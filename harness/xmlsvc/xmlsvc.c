@@ -3,8 +3,7 @@
 #include "xmlsvc.h"
 
 #include "curlrt.h"
-#include <libxml/parser.h>
-#include <libxml/tree.h>
+#include "xmlrt.h"
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -212,7 +211,17 @@ static pthread_once_t xml_once = PTHREAD_ONCE_INIT;
 
 static void xml_init_once(void)
 {
-	xmlInitParser();
+	xmlrt()->init_parser();
+}
+
+void xmlsvc_global_init(void)
+{
+	pthread_once(&xml_once, xml_init_once);
+}
+
+void xmlsvc_global_cleanup(void)
+{
+	xmlrt()->cleanup_parser();
 }
 
 static bool attr_is(const xmlAttr *a, const char *name)
@@ -228,7 +237,8 @@ static int attr_text(xmlNode *n, const char *name, char *dst, size_t size, bool 
 	for (xmlAttr *a = n->properties; a; a = a->next) {
 		if (!attr_is(a, name))
 			continue;
-		xmlChar *v = xmlNodeListGetString(n->doc, a->children, 1);
+		const struct xmlrt *x = xmlrt();
+		xmlChar *v = x->node_list_get_string(n->doc, a->children, 1);
 		if (!v && a->children)
 			return -ENOMEM;
 		*present = true;
@@ -238,7 +248,7 @@ static int attr_text(xmlNode *n, const char *name, char *dst, size_t size, bool 
 		if (l)
 			memcpy(dst, v, l);
 		dst[l] = '\0';
-		xmlFree(v);
+		xmlrt_free(x, v);
 		return 0;
 	}
 	return 0;
@@ -311,14 +321,15 @@ static int check_xml(const uint8_t *buf, size_t len, struct xmlsvc_report *r)
 		return 0;
 	}
 	pthread_once(&xml_once, xml_init_once);
-	xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
+	const struct xmlrt *x = xmlrt();
+	xmlParserCtxtPtr ctxt = x->new_parser_ctxt();
 	if (!ctxt)
 		return -ENOMEM;
 	/* no NOENT (no substitution), no DTDLOAD, no network, no error printing */
 	int opts = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NOCDATA;
-	xmlDocPtr doc = xmlCtxtReadMemory(ctxt, (const char *)buf, (int)len, NULL, NULL, opts);
+	xmlDocPtr doc = x->ctxt_read_memory(ctxt, (const char *)buf, (int)len, NULL, NULL, opts);
 	int rc = 0;
-	xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
+	xmlNode *root = doc ? x->doc_get_root_element(doc) : NULL;
 	if (!root) {
 		add_problem(r, XMLSVC_P_XML_MALFORMED);
 	} else if (doc->intSubset) {
@@ -330,8 +341,8 @@ static int check_xml(const uint8_t *buf, size_t len, struct xmlsvc_report *r)
 		r->kind = XMLSVC_EXECUTE;
 		rc = check_execute(root, r);
 	}
-	xmlFreeDoc(doc);
-	xmlFreeParserCtxt(ctxt);
+	x->free_doc(doc);
+	x->free_parser_ctxt(ctxt);
 	return rc;
 }
 

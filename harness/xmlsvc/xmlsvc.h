@@ -83,6 +83,14 @@ enum xmlsvc_kind xmlsvc_classify(const uint8_t *buf, size_t len);
 int xmlsvc_check(const uint8_t *buf, size_t len, struct xmlsvc_report *out);
 
 /*
+ * libxml2's global set-up and tear-down (xmlInitParser, xmlCleanupParser), for
+ * a server that checks bodies on many threads: libxml2 is loaded on first use
+ * (xmlrt.h), by xmlsvc_check or by these. Cleanup only after the last check.
+ */
+void xmlsvc_global_init(void);
+void xmlsvc_global_cleanup(void);
+
+/*
  * A report of nothing checked (an empty body's fields before its problems).
  * Reports are written, copied and read through their fields: what follows a
  * string's NUL, or the items past n_items, holds nothing (it is 18 KB of room).
