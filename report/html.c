@@ -677,10 +677,11 @@ static int rules_json(struct xs_buf *o, const json_t *r)
 /* 'sha256-BASE64' of the inline script, for the Content-Security-Policy. */
 static int script_hash(char *out, size_t size)
 {
+	const struct cryptort *cr = cryptort();
 	unsigned char md[32];
 	unsigned int mdlen = 0;
 	struct xs_buf b = { 0 };
-	if (!cryptort()->digest(html_js, strlen(html_js), md, &mdlen, cryptort()->sha256(), NULL))
+	if (!cr->digest(html_js, strlen(html_js), md, &mdlen, cr->sha256(), NULL))
 		return -ENOMEM;
 	int r = report_b64_encode(&b, md, mdlen);
 	if (r == 0)

@@ -142,35 +142,29 @@ struct quick {
 
 /* The header names the quick scan reads, full and compact (RFC 3261 §7.3.3, i: Call-ID, o: Event). */
 enum quick_name { QN_CALL_ID = 1, QN_CSEQ, QN_EVENT, QN_AUTH };
+enum { QE_I, QE_O, QE_CSEQ, QE_EVENT, QE_CALL_ID, QE_AUTH, QE_PROXY_AUTH };
 static const struct {
-	const char *name;
-	size_t len;
+	struct xs_span name;
 	enum quick_name no;
 } quick_names[] = {
-	{ "i", 1, QN_CALL_ID },	     { "o", 1, QN_EVENT },
-	{ "cseq", 4, QN_CSEQ },	     { "event", 5, QN_EVENT },
-	{ "call-id", 7, QN_CALL_ID }, { "authorization", 13, QN_AUTH },
-	{ "proxy-authorization", 19, QN_AUTH },
+#define QE(e, s, no) [e] = { { (const uint8_t *)s, sizeof s - 1 }, no }
+	QE(QE_I, "i", QN_CALL_ID),	     QE(QE_O, "o", QN_EVENT),
+	QE(QE_CSEQ, "cseq", QN_CSEQ),	     QE(QE_EVENT, "event", QN_EVENT),
+	QE(QE_CALL_ID, "call-id", QN_CALL_ID), QE(QE_AUTH, "authorization", QN_AUTH),
+	QE(QE_PROXY_AUTH, "proxy-authorization", QN_AUTH),
+#undef QE
 };
 
-/* p[0, n) is low (lower case), in either case. */
-static bool lower_is(const uint8_t *p, const char *low, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if ((p[i] >= 'A' && p[i] <= 'Z' ? p[i] + 32 : p[i]) != (uint8_t)low[i])
-			return false;
-	return true;
-}
-
-/* The entry of quick_names of a name nlen long (2 and more), -1: none. */
-static int quick_by_len(size_t nlen)
+/* The entry of quick_names a name nlen long can be, -1: none. */
+static int quick_by_len(const uint8_t *name, size_t nlen)
 {
 	switch (nlen) {
-	case 4: return 2;
-	case 5: return 3;
-	case 7: return 4;
-	case 13: return 5;
-	case 19: return 6;
+	case 1: return (name[0] | 0x20) == 'o' ? QE_O : QE_I;
+	case 4: return QE_CSEQ;
+	case 5: return QE_EVENT;
+	case 7: return QE_CALL_ID;
+	case 13: return QE_AUTH;
+	case 19: return QE_PROXY_AUTH;
 	default: return -1;
 	}
 }
@@ -198,8 +192,8 @@ static void quick_scan(const uint8_t *p, size_t len, struct quick *q)
 			nlen--;
 		/* only these names matter: most lines are told by their length alone,
 		 * the rest by the one name of that length (two compact letters) */
-		int k = nlen == 1 ? ((line.p[0] | 0x20) == 'o') : quick_by_len(nlen);
-		if (k < 0 || quick_names[k].len != nlen || !lower_is(line.p, quick_names[k].name, nlen))
+		int k = quick_by_len(line.p, nlen);
+		if (k < 0 || !xs_span_caseeq(xs_span(line.p, nlen), quick_names[k].name))
 			continue;
 		enum quick_name name = quick_names[k].no;
 		struct xs_span v = xs_span_trim(xs_span(colon + 1, line.len - nlen - 1 -

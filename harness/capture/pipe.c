@@ -51,7 +51,6 @@ struct cap_pipe {
 	unsigned long producer_waits, worker_waits; /* as last seen */
 };
 
-
 /* ---- the replaying thread --------------------------------------------- */
 
 static void *replay(void *ctx, void *item)

@@ -81,10 +81,11 @@ static _Thread_local struct hash_tls *tls;
 
 static void tls_free(void *p)
 {
+	const struct cryptort *cr = cryptort();
 	struct hash_tls *t = p;
 	for (unsigned i = 0; i < HASH_FAMILIES; i++) {
-		cryptort()->md_ctx_free(t->ctx[i]);
-		cryptort()->md_ctx_free(t->fresh[i]);
+		cr->md_ctx_free(t->ctx[i]);
+		cr->md_ctx_free(t->fresh[i]);
 	}
 	free(t);
 	tls = NULL;
@@ -102,12 +103,14 @@ static const EVP_MD *family_md(unsigned f)
 	if (md_fetched[f])
 		return md_fetched[f];
 	/* A provider without the fetch name: fall back to the implicit fetch. */
-	return f == 0 ? cryptort()->md5() : f == 1 ? cryptort()->sha256() : cryptort()->sha512_256();
+	const struct cryptort *cr = cryptort();
+	return f == 0 ? cr->md5() : f == 1 ? cr->sha256() : cr->sha512_256();
 }
 
 /* A context of family f ready for updates, owned by this thread's cache; NULL on ENOMEM. */
 static EVP_MD_CTX *fresh_ctx(unsigned f)
 {
+	const struct cryptort *cr = cryptort();
 	if (!tls) {
 		if (!tls_key_ok)
 			return NULL;
@@ -121,16 +124,16 @@ static EVP_MD_CTX *fresh_ctx(unsigned f)
 		}
 	}
 	if (!tls->fresh[f]) {
-		EVP_MD_CTX *c = cryptort()->md_ctx_new();
-		if (!c || !cryptort()->digest_init_ex2(c, family_md(f), NULL)) {
-			cryptort()->md_ctx_free(c);
+		EVP_MD_CTX *c = cr->md_ctx_new();
+		if (!c || !cr->digest_init_ex2(c, family_md(f), NULL)) {
+			cr->md_ctx_free(c);
 			return NULL;
 		}
 		tls->fresh[f] = c;
 	}
 	if (!tls->ctx[f])
-		tls->ctx[f] = cryptort()->md_ctx_new();
-	if (!tls->ctx[f] || !cryptort()->md_ctx_copy_ex(tls->ctx[f], tls->fresh[f]))
+		tls->ctx[f] = cr->md_ctx_new();
+	if (!tls->ctx[f] || !cr->md_ctx_copy_ex(tls->ctx[f], tls->fresh[f]))
 		return NULL;
 	return tls->ctx[f];
 }
@@ -142,6 +145,7 @@ static EVP_MD_CTX *fresh_ctx(unsigned f)
 int digest_hash_join(enum digest_alg a, const struct xs_span *parts, size_t n, bool secret,
 		     char out[DIGEST_MAX_HEX + 1])
 {
+	const struct cryptort *cr = cryptort();
 	unsigned f = (unsigned)a >> 1;
 	uint8_t md[EVP_MAX_MD_SIZE];
 	unsigned mdlen = 0;
@@ -167,15 +171,15 @@ int digest_hash_join(enum digest_alg a, const struct xs_span *parts, size_t n, b
 				memcpy(joined + k, parts[i].p, parts[i].len);
 			k += parts[i].len;
 		}
-		ok = cryptort()->digest_update(ctx, joined, k);
+		ok = cr->digest_update(ctx, joined, k);
 		if (secret)
 			explicit_bzero(joined, k);
 	} else {
 		for (size_t i = 0; ok && i < n; i++)
-			ok = (i == 0 || cryptort()->digest_update(ctx, ":", 1)) &&
-			     cryptort()->digest_update(ctx, parts[i].p, parts[i].len);
+			ok = (i == 0 || cr->digest_update(ctx, ":", 1)) &&
+			     cr->digest_update(ctx, parts[i].p, parts[i].len);
 	}
-	ok = ok && cryptort()->digest_final_ex(ctx, md, &mdlen);
+	ok = ok && cr->digest_final_ex(ctx, md, &mdlen);
 	if (!ok || mdlen * 2 != algs[a].hexlen)
 		return -EIO;
 	xs_hex(out, md, mdlen);

@@ -52,6 +52,7 @@ static void sha256_fetch(void)
 
 int phone_mac_init(struct phone_mac *m, const uint8_t secret[PHONE_SECRET_LEN])
 {
+	const struct cryptort *cr = cryptort();
 	pthread_once(&sha256_once, sha256_fetch);
 	memset(m, 0, sizeof *m);
 	uint8_t ipad[64], opad[64];
@@ -60,15 +61,15 @@ int phone_mac_init(struct phone_mac *m, const uint8_t secret[PHONE_SECRET_LEN])
 		ipad[i] = k ^ 0x36;
 		opad[i] = k ^ 0x5c;
 	}
-	EVP_MD_CTX *in = cryptort()->md_ctx_new(), *out = cryptort()->md_ctx_new(), *tmp = cryptort()->md_ctx_new();
+	EVP_MD_CTX *in = cr->md_ctx_new(), *out = cr->md_ctx_new(), *tmp = cr->md_ctx_new();
 	m->inner = in;
 	m->outer = out;
 	m->tmp = tmp;
-	bool ok = sha256_md && in && out && tmp && cryptort()->digest_init_ex(in, sha256_md, NULL) &&
-		  cryptort()->digest_update(in, ipad, sizeof ipad) && cryptort()->digest_init_ex(out, sha256_md, NULL) &&
-		  cryptort()->digest_update(out, opad, sizeof opad);
-	cryptort()->cleanse(ipad, sizeof ipad);
-	cryptort()->cleanse(opad, sizeof opad);
+	bool ok = sha256_md && in && out && tmp && cr->digest_init_ex(in, sha256_md, NULL) &&
+		  cr->digest_update(in, ipad, sizeof ipad) && cr->digest_init_ex(out, sha256_md, NULL) &&
+		  cr->digest_update(out, opad, sizeof opad);
+	cr->cleanse(ipad, sizeof ipad);
+	cr->cleanse(opad, sizeof opad);
 	if (!ok) {
 		phone_mac_free(m);
 		return -ENOMEM;
@@ -78,25 +79,27 @@ int phone_mac_init(struct phone_mac *m, const uint8_t secret[PHONE_SECRET_LEN])
 
 void phone_mac_free(struct phone_mac *m)
 {
-	cryptort()->md_ctx_free(m->inner);
-	cryptort()->md_ctx_free(m->outer);
-	cryptort()->md_ctx_free(m->tmp);
+	const struct cryptort *cr = cryptort();
+	cr->md_ctx_free(m->inner);
+	cr->md_ctx_free(m->outer);
+	cr->md_ctx_free(m->tmp);
 	memset(m, 0, sizeof *m);
 }
 
 void phone_mac(struct phone_mac *m, const void *data, size_t len, uint8_t *out, size_t outlen)
 {
+	const struct cryptort *cr = cryptort();
 	uint8_t ih[32], mac[32];
 	unsigned n = 0;
 	EVP_MD_CTX *t = m->tmp;
 	memset(mac, 0, sizeof mac);
-	if (cryptort()->md_ctx_copy_ex(t, m->inner) && cryptort()->digest_update(t, data, len) &&
-	    cryptort()->digest_final_ex(t, ih, &n) && cryptort()->md_ctx_copy_ex(t, m->outer) &&
-	    cryptort()->digest_update(t, ih, sizeof ih))
-		cryptort()->digest_final_ex(t, mac, &n);
+	if (cr->md_ctx_copy_ex(t, m->inner) && cr->digest_update(t, data, len) &&
+	    cr->digest_final_ex(t, ih, &n) && cr->md_ctx_copy_ex(t, m->outer) &&
+	    cr->digest_update(t, ih, sizeof ih))
+		cr->digest_final_ex(t, mac, &n);
 	memcpy(out, mac, XS_MIN(outlen, sizeof mac));
-	cryptort()->cleanse(ih, sizeof ih);
-	cryptort()->cleanse(mac, sizeof mac);
+	cr->cleanse(ih, sizeof ih);
+	cr->cleanse(mac, sizeof mac);
 }
 
 static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";

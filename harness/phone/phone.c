@@ -252,14 +252,15 @@ fail:
 
 struct phone *phone_free(struct phone *ph)
 {
+	const struct cryptort *cr = cryptort();
 	if (!ph)
 		return NULL;
 	if (ph->password) {
-		cryptort()->cleanse(ph->password, strlen(ph->password));
+		cr->cleanse(ph->password, strlen(ph->password));
 		free(ph->password);
 	}
 	phone_mac_free(&ph->mac);
-	cryptort()->cleanse(&ph->rng, sizeof ph->rng);
+	cr->cleanse(&ph->rng, sizeof ph->rng);
 	free(ph->user);
 	free(ph->realm);
 	free(ph->rep);

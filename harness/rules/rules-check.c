@@ -221,7 +221,8 @@ RULE_FN(rule_chal_05)
 	struct xs_buf ev = { 0 };
 	rules_ev_msg(&ev, e, e->challenge);
 	const struct rules_nonce *n = rules_nonce_find(e->c, nonce);
-	bool reused = n && n->challenge_key && !rules_is_challenge_key(n->challenge_key, e->challenge);
+	const char *key = n && n->challenge_key ? rules_challenge_key_in(e, e->challenge) : NULL;
+	bool reused = key && strcmp(n->challenge_key, key);
 	bool used_before = n && !n->challenge_key && n->nc_seen;
 	if (reused)
 		return verdict(e, ri, XS_FAIL, &ev, "nonce \"%s\" was already issued in an earlier challenge", nonce);

@@ -117,10 +117,10 @@ int rules_request_key(const struct sip_msg *m, struct xs_buf *b);
 /* The remembered request m repeats, looked up by its key (no allocation once
  * the thread's scratch is grown); NULL when none, or on ENOMEM. */
 struct rules_request *rules_request_of(struct rules_eval *e, const struct sip_msg *m);
-/* Is key "Call-ID CSeq" of m (the key a challenge's nonce is remembered by)? */
-bool rules_is_challenge_key(const char *key, const struct sip_msg *m);
-/* That key of m into b (appended). */
+/* "Call-ID CSeq" of m (the key a challenge's nonce is remembered by) into b
+ * (appended); in the thread's scratch (NULL on ENOMEM), for a comparison. */
 int rules_challenge_key(const struct sip_msg *m, struct xs_buf *b);
+const char *rules_challenge_key_in(struct rules_eval *e, const struct sip_msg *m);
 /* HTTP requests within the fetch window after the final 2xx (or the push when untimed). */
 bool rules_http_in_window(const struct rules_eval *e, size_t i);
 

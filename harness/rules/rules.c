@@ -403,11 +403,17 @@ int rules_request_key(const struct sip_msg *m, struct xs_buf *b)
 	return xs_buf_cstr(b) ? 0 : -ENOMEM;
 }
 
-struct rules_request *rules_request_of(struct rules_eval *e, const struct sip_msg *m)
+/* The thread's scratch buffer, emptied (its room kept). */
+static struct xs_buf *scratch(struct rules_eval *e)
 {
 	e->scratch.len = 0;
 	e->scratch.oom = false;
-	if (rules_request_key(m, &e->scratch) < 0)
+	return &e->scratch;
+}
+
+struct rules_request *rules_request_of(struct rules_eval *e, const struct sip_msg *m)
+{
+	if (rules_request_key(m, scratch(e)) < 0)
 		return NULL;
 	return rules_request_find(e->c, (const char *)e->scratch.p);
 }
@@ -423,13 +429,9 @@ int rules_challenge_key(const struct sip_msg *m, struct xs_buf *b)
 	return xs_buf_cstr(b) ? 0 : -ENOMEM;
 }
 
-bool rules_is_challenge_key(const char *key, const struct sip_msg *m)
+const char *rules_challenge_key_in(struct rules_eval *e, const struct sip_msg *m)
 {
-	char num[24];
-	size_t n = xs_dec(num, m->cseq);
-	struct xs_span cid = xs_span_upto_nul(m->call_id);
-	return strlen(key) == cid.len + 1 + n && !memcmp(key, cid.p, cid.len) &&
-	       key[cid.len] == ' ' && !memcmp(key + cid.len + 1, num, n);
+	return rules_challenge_key(m, scratch(e)) < 0 ? NULL : (const char *)e->scratch.p;
 }
 
 /* ---- message helpers ---- */

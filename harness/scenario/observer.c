@@ -135,15 +135,16 @@ static void sockaddr_endpoint(const struct sockaddr *sa, struct xs_endpoint *e)
 static void record(struct sc_observer *o, struct MHD_Connection *conn, const char *method,
 		   const char *target)
 {
+	const struct mhdrt *mhd = mhdrt();
 	struct xs_http_req req = { 0 };
 	req.ts_us = sc_now_wall_us();
 	req.dst = o->ep;
 	const union MHD_ConnectionInfo *ci =
-		mhdrt()->get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		mhd->get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	if (ci)
 		sockaddr_endpoint(ci->client_addr, &req.src);
-	const char *host = mhdrt()->lookup_connection_value(conn, MHD_HEADER_KIND, "Host");
-	const char *ua = mhdrt()->lookup_connection_value(conn, MHD_HEADER_KIND, "User-Agent");
+	const char *host = mhd->lookup_connection_value(conn, MHD_HEADER_KIND, "Host");
+	const char *ua = mhd->lookup_connection_value(conn, MHD_HEADER_KIND, "User-Agent");
 	struct xs_buf url = { 0 };
 	if (host)
 		xs_buf_printf(&url, "http://%s%s", host, target);
@@ -196,6 +197,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 			      const char *method, const char *version, const char *upload_data,
 			      size_t *upload_data_size, void **con_cls)
 {
+	const struct mhdrt *mhd = mhdrt();
 	struct sc_observer *o = cls;
 	(void)version;
 	(void)upload_data;
@@ -227,13 +229,13 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 	struct xs_buf page = { 0 };
 	sc_observer_page(url, &page);
 	struct MHD_Response *resp =
-		mhdrt()->create_response_from_buffer(page.len, page.p, MHD_RESPMEM_MUST_COPY);
+		mhd->create_response_from_buffer(page.len, page.p, MHD_RESPMEM_MUST_COPY);
 	xs_buf_reset(&page);
 	if (!resp)
 		return MHD_NO;
-	mhdrt()->add_response_header(resp, "Content-Type", "text/xml");
-	enum MHD_Result r = mhdrt()->queue_response(conn, MHD_HTTP_OK, resp);
-	mhdrt()->destroy_response(resp);
+	mhd->add_response_header(resp, "Content-Type", "text/xml");
+	enum MHD_Result r = mhd->queue_response(conn, MHD_HTTP_OK, resp);
+	mhd->destroy_response(resp);
 	return r;
 }
 

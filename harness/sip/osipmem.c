@@ -24,7 +24,6 @@ struct osipmem_hdr {
 
 static _Thread_local struct osipmem *cur;
 
-
 static bool in_arena(const struct osipmem *a, const void *p)
 {
 	const uint8_t *q = p;

@@ -320,7 +320,7 @@ static int check_xml(const uint8_t *buf, size_t len, struct xmlsvc_report *r)
 		add_problem(r, XMLSVC_P_XML_DTD);
 		return 0;
 	}
-	pthread_once(&xml_once, xml_init_once);
+	xmlsvc_global_init();
 	const struct xmlrt *x = xmlrt();
 	xmlParserCtxtPtr ctxt = x->new_parser_ctxt();
 	if (!ctxt)
