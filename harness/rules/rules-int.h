@@ -14,10 +14,19 @@
 #define RULES_RING_FIRST   16u   /* slots of each ring at first (a power of two) */
 #define RULES_CLOCK_SLACK_US 100000 /* a fetch stamped this much before the first NOTIFY still counts */
 
+/* A slot's text, kept in a buffer the slot keeps when it is reused (a ring
+ * replaces an entry per exchange: no allocation once the buffers fit). */
+struct rules_text {
+	char *p;
+	size_t cap;
+};
+
 /* What is remembered about one nonce. */
 struct rules_nonce {
-	char *nonce;            /* owned; NULL: free slot */
-	char *challenge_key;    /* "Call-ID CSeq" of the challenge that issued it, owned, may be NULL */
+	char *nonce;            /* in text; NULL: free slot */
+	char *challenge_key;    /* "Call-ID CSeq" of the challenge that issued it, in text after
+				 * nonce; may be NULL */
+	struct rules_text text;
 	uint32_t last_nc;       /* highest nc the sender used with it */
 	bool nc_seen;
 	uint32_t accepted_nc;   /* highest nc the phone accepted (2xx) with it */
@@ -26,9 +35,10 @@ struct rules_nonce {
 
 /* One answered request, to recognise a retransmission in a later exchange. */
 struct rules_request {
-	char *key;              /* "Call-ID CSeq METHOD branch", owned; NULL: free slot */
+	char *key;              /* "Call-ID CSeq METHOD branch", in text; NULL: free slot */
 	int status;             /* final status it got, 0 when none */
-	char *exchange;         /* id of the exchange it was in, owned */
+	char *exchange;         /* id of the exchange it was in, in text after key */
+	struct rules_text text;
 };
 
 /* A hash index over a ring of string-keyed slots: chains of slot numbers, -1 ends. */
@@ -47,7 +57,8 @@ struct rules_ctx {
 	struct rules_nonce *nonces;
 	struct rules_index nonce_ix;
 	size_t n_nonce_slots, next_nonce; /* ring size and position */
-	char *prev_challenge_nonce; /* the last nonce a challenge carried, owned */
+	char *prev_challenge_nonce; /* the last nonce a challenge carried (in prev_text), or NULL */
+	struct rules_text prev_text;
 	struct rules_request *reqs;
 	struct rules_index req_ix;
 	size_t n_req_slots, next_req;
@@ -67,8 +78,7 @@ struct rules_eval {
 	struct digest_error ch_perr;
 	bool ch_unknown_alg;          /* a challenge named an algorithm no RFC defines */
 
-	/* the retry's credentials */
-	struct digest_credentials cr;
+	/* the retry's credentials (cr below) */
 	int cr_err;                   /* 0, -ENOENT (no Authorization), -EBADMSG (see cr_perr) */
 	struct digest_error cr_perr;
 	const struct rules_credential *cred; /* the known secret for cr's user, NULL if none */
@@ -88,9 +98,11 @@ struct rules_eval {
 	/* the intent, after inference from credentials when the exchange says UNKNOWN */
 	enum xs_auth_intent intent;
 
-	/* Last, and not zeroed for each exchange (28 KB): the challenges parsed (ch[0,
-	 * n_ch) written by the parse) and the body's report (written by xmlsvc_check or
-	 * xmlsvc_report_init). Everything before ch is. */
+	/* Last, and not zeroed for each exchange as a block (28 KB): the credentials
+	 * (written whole by their parse, else zeroed), the challenges parsed (ch[0,
+	 * n_ch) written by the parse) and the body's report (written by xmlsvc_check
+	 * or xmlsvc_report_init). Everything before cr is. */
+	struct digest_credentials cr;
 	struct digest_challenge ch[DIGEST_MAX_CHALLENGES];
 	struct xmlsvc_report body;
 	struct xs_buf scratch; /* kept from one exchange to the next: a lookup's key */

@@ -314,18 +314,31 @@ oom:
 	return -ENOMEM;
 }
 
+/* s (n bytes) and a NUL at t->p + at, t grown when they do not fit; the copy, or NULL on ENOMEM. */
+static char *text_put(struct rules_text *t, size_t at, const char *s, size_t n)
+{
+	if (at + n + 1 > t->cap) {
+		size_t cap = XS_MAX(at + n + 1, 2 * t->cap);
+		char *p = realloc(t->p, cap);
+		if (!p)
+			return NULL;
+		t->p = p;
+		t->cap = cap;
+	}
+	memcpy(t->p + at, s, n);
+	t->p[at + n] = '\0';
+	return t->p + at;
+}
+
+/* Emptied, its text's room kept for the next entry. */
 static void nonce_clear(struct rules_nonce *n)
 {
-	free(n->nonce);
-	free(n->challenge_key);
-	*n = (struct rules_nonce){ 0 };
+	*n = (struct rules_nonce){ .text = n->text };
 }
 
 static void request_clear(struct rules_request *r)
 {
-	free(r->key);
-	free(r->exchange);
-	*r = (struct rules_request){ 0 };
+	*r = (struct rules_request){ .text = r->text };
 }
 
 struct rules_ctx *rules_ctx_free(struct rules_ctx *c)
@@ -339,14 +352,14 @@ struct rules_ctx *rules_ctx_free(struct rules_ctx *c)
 	}
 	free(c->creds);
 	for (size_t i = 0; i < c->n_nonce_slots; i++)
-		nonce_clear(&c->nonces[i]);
+		free(c->nonces[i].text.p);
 	for (size_t i = 0; i < c->n_req_slots; i++)
-		request_clear(&c->reqs[i]);
+		free(c->reqs[i].text.p);
 	free(c->nonces);
 	free(c->reqs);
 	index_free(&c->nonce_ix);
 	index_free(&c->req_ix);
-	free(c->prev_challenge_nonce);
+	free(c->prev_text.p);
 	free(c);
 	return NULL;
 }
@@ -373,7 +386,7 @@ static struct rules_nonce *nonce_get(struct rules_ctx *c, const char *nonce)
 	if (n->nonce)
 		index_remove(&c->nonce_ix, slot);
 	nonce_clear(n);
-	n->nonce = strdup(nonce);
+	n->nonce = text_put(&n->text, 0, nonce, strlen(nonce));
 	if (!n->nonce)
 		return NULL;
 	index_add(&c->nonce_ix, slot, key_hash(nonce));
@@ -625,17 +638,20 @@ static void find_credential(struct rules_eval *e)
 	}
 }
 
+/* The push's credentials into e->cr, which is zeroed when there are none. */
 static void load_credentials(struct rules_eval *e)
 {
 	e->cr_err = -ENOENT;
-	const struct sip_msg *m = e->retry ? e->retry : (e->notify && rules_has_auth(e->notify) ? e->notify : NULL);
+	const struct sip_msg *m = !e->push ? NULL :
+		e->retry ? e->retry : (e->notify && rules_has_auth(e->notify) ? e->notify : NULL);
 	struct xs_span v;
-	if (!m || (sip_msg_header(m, "Authorization", 0, false, &v) < 0 &&
-		   sip_msg_header(m, "Proxy-Authorization", 0, false, &v) < 0))
-		return;
-	e->cr_err = digest_credentials_parse(v.p, v.len, &e->cr, &e->cr_perr) < 0 ? -EBADMSG : 0;
+	if (m && (sip_msg_header(m, "Authorization", 0, false, &v) == 0 ||
+		  sip_msg_header(m, "Proxy-Authorization", 0, false, &v) == 0))
+		e->cr_err = digest_credentials_parse(v.p, v.len, &e->cr, &e->cr_perr) < 0 ? -EBADMSG : 0;
 	if (e->cr_err == 0)
 		find_credential(e);
+	else
+		memset(&e->cr, 0, sizeof e->cr);
 }
 
 /* Does m come from the phone: a response to a request of the exchange, or a request it sent? */
@@ -732,7 +748,7 @@ static struct rules_eval *room(void)
 
 static void eval_init(struct rules_eval *e, struct rules_ctx *c, struct xs_exchange *ex)
 {
-	memset(e, 0, offsetof(struct rules_eval, ch));
+	memset(e, 0, offsetof(struct rules_eval, cr));
 	e->c = c;
 	e->ex = ex;
 	e->ch_err = -ENOENT;
@@ -747,8 +763,7 @@ static void eval_init(struct rules_eval *e, struct rules_ctx *c, struct xs_excha
 	if (e->push && !is_notify(e->push))
 		e->push = NULL; /* an OPTIONS probe: no body to judge */
 	load_challenge(e);
-	if (e->push)
-		load_credentials(e);
+	load_credentials(e);
 	e->body_err = -ENOENT;
 	if (e->push) {
 		struct xs_span b = sip_msg_body(e->push);
@@ -768,18 +783,21 @@ static void eval_init(struct rules_eval *e, struct rules_ctx *c, struct xs_excha
 static int remember(struct rules_eval *e)
 {
 	struct rules_ctx *c = e->c;
-	struct xs_buf k = { 0 };
 	if (e->challenge && e->ch_pick >= 0) {
 		const char *nonce = e->ch[e->ch_pick].nonce;
 		struct rules_nonce *n = nonce_get(c, nonce);
 		if (!n)
 			return -ENOMEM;
-		if (!n->challenge_key) {
-			rules_challenge_key(e->challenge, &k);
-			n->challenge_key = xs_buf_steal(&k, NULL);
+		const char *key = n->challenge_key ? NULL : rules_challenge_key_in(e, e->challenge);
+		if (key) {
+			/* after the nonce, in the same text (which may move) */
+			size_t at = strlen(n->nonce) + 1;
+			n->challenge_key = text_put(&n->text, at, key, e->scratch.len);
+			n->nonce = n->text.p;
 		}
-		free(c->prev_challenge_nonce);
-		c->prev_challenge_nonce = strdup(nonce);
+		c->prev_challenge_nonce = text_put(&c->prev_text, 0, nonce, strlen(nonce));
+		if (!c->prev_challenge_nonce)
+			return -ENOMEM;
 	}
 	if (e->retry && e->cr_err == 0 && e->cr.nc[0]) {
 		struct rules_nonce *n = nonce_get(c, e->cr.nonce);
@@ -814,14 +832,17 @@ static int remember(struct rules_eval *e)
 		if (r->key)
 			index_remove(&c->req_ix, slot);
 		request_clear(r);
-		r->key = strdup((const char *)e->scratch.p); /* the key rules_request_of made */
-		r->exchange = strdup(e->ex->id ? e->ex->id : "");
-		r->status = fin ? fin->status : 0;
-		if (!r->key || !r->exchange)
+		/* the key rules_request_of made, then the exchange's id, in the slot's text */
+		const char *id = e->ex->id ? e->ex->id : "";
+		size_t klen = e->scratch.len;
+		if (!text_put(&r->text, 0, (const char *)e->scratch.p, klen) ||
+		    !text_put(&r->text, klen + 1, id, strlen(id)))
 			return -ENOMEM;
+		r->key = r->text.p;
+		r->exchange = r->text.p + klen + 1;
+		r->status = fin ? fin->status : 0;
 		index_add(&c->req_ix, slot, key_hash(r->key));
 	}
-	xs_buf_reset(&k);
 	return 0;
 }
 
@@ -851,8 +872,8 @@ int rules_evaluate(struct rules_ctx *c, struct xs_exchange *ex, const char *cons
 			r = rule_fns[i](e, &catalogue[i]);
 	if (r == 0)
 		r = remember(e);
-	/* the credentials parsed and the pointer to the known secret go; ch and body
-	 * hold only what the wire carried */
-	explicit_bzero(e, offsetof(struct rules_eval, ch));
+	/* the pointer to the known secret goes; the rest of the room holds only what
+	 * the wire carried (the next evaluation clears it) */
+	explicit_bzero(&e->cred, sizeof e->cred);
 	return r < 0 ? r : (int)(ex->n_findings - before);
 }
