@@ -338,9 +338,9 @@ static size_t challenges_of(const struct sip_msg *m, struct digest_challenge *ch
 	struct xs_span v;
 	if (m->status != 401 && m->status != 407)
 		return 0;
-	static const char *const names[] = { "WWW-Authenticate", "Proxy-Authenticate" };
+	static const enum sip_hdr_id names[] = { SIP_HDR_WWW_AUTHENTICATE, SIP_HDR_PROXY_AUTHENTICATE };
 	for (size_t h = 0; h < XS_ARRAY_SIZE(names); h++)
-		for (unsigned i = 0; n < max && sip_msg_header(m, names[h], i, false, &v) == 0; i++) {
+		for (unsigned i = 0; n < max && sip_msg_header_id(m, names[h], i, false, &v) == 0; i++) {
 			struct digest_error de;
 			size_t got = n;
 			if (digest_challenge_parse(v.p, v.len, ch, max, &got, &de) >= 0)
@@ -383,8 +383,8 @@ static enum xs_auth_intent infer_intent(const struct cap_analyzer *a, const stru
 	}
 	const struct sip_msg *m = ex->msgs[ex->i_retry];
 	struct xs_span v;
-	if (sip_msg_header(m, "Authorization", 0, false, &v) < 0 &&
-	    sip_msg_header(m, "Proxy-Authorization", 0, false, &v) < 0)
+	if (sip_msg_header_id(m, SIP_HDR_AUTHORIZATION, 0, false, &v) < 0 &&
+	    sip_msg_header_id(m, SIP_HDR_PROXY_AUTHORIZATION, 0, false, &v) < 0)
 		return XS_AUTH_UNKNOWN;
 	struct digest_credentials cr; /* 1.9 KB: a malloc would take glibc's large-chunk path */
 	struct digest_error de;
@@ -727,8 +727,8 @@ static int pend_add(const struct cap_analyzer *a, struct pend *p, struct sip_msg
 static bool has_authorization(const struct sip_msg *m)
 {
 	struct xs_span v;
-	return sip_msg_header(m, "Authorization", 0, false, &v) == 0 ||
-	       sip_msg_header(m, "Proxy-Authorization", 0, false, &v) == 0;
+	return sip_msg_header_id(m, SIP_HDR_AUTHORIZATION, 0, false, &v) == 0 ||
+	       sip_msg_header_id(m, SIP_HDR_PROXY_AUTHORIZATION, 0, false, &v) == 0;
 }
 
 static void place_request(struct cap_analyzer *a, struct sip_msg *m, bool watched)
@@ -784,8 +784,8 @@ static void place_response(struct cap_analyzer *a, struct sip_msg *m)
 	}
 	struct xs_exchange *ex = p->ex;
 	struct xs_span server;
-	if (sip_msg_header(m, "Server", 0, false, &server) == 0 ||
-	    sip_msg_header(m, "User-Agent", 0, false, &server) == 0)
+	if (sip_msg_header_id(m, SIP_HDR_SERVER, 0, false, &server) == 0 ||
+	    sip_msg_header_id(m, SIP_HDR_USER_AGENT, 0, false, &server) == 0)
 		device_saw(p->dev, server);
 	bool to_first = m->cseq == p->cseq_notify && !(p->has_retry && p->cseq_retry == m->cseq);
 	bool to_retry = p->has_retry && m->cseq == p->cseq_retry;

@@ -693,7 +693,7 @@ static void notify(struct phone *ph, const struct sip_msg *m, const struct phone
 	if (phone_quirk_on(&ph->q, PHONE_Q_NO_AUTH)) {
 		emit_quirk(ph, PHONE_Q_NO_AUTH, m, info);
 		out->auth = PHONE_AUTH_SKIPPED;
-	} else if (sip_msg_header(m, "Authorization", 0, false, &auth) < 0) {
+	} else if (sip_msg_header_id(m, SIP_HDR_AUTHORIZATION, 0, false, &auth) < 0) {
 		out->auth = PHONE_AUTH_CHALLENGED;
 		challenge(ph, m, false, info, out);
 		return;
@@ -853,7 +853,7 @@ int phone_handle(struct phone *ph, const uint8_t *buf, size_t len,
 	phone_emit(ph, "request received", o);
 
 	struct xs_span via;
-	if (!strcmp(m->method, "ACK") || sip_msg_header(m, "Via", 0, false, &via) < 0) {
+	if (!strcmp(m->method, "ACK") || sip_msg_header_id(m, SIP_HDR_VIA, 0, false, &via) < 0) {
 		if (strcmp(m->method, "ACK") != 0)
 			emit_dropped(ph, m, info, "no Via: nowhere to answer", len);
 		out->dropped = true;

@@ -315,7 +315,7 @@ static bool has_stale(const struct sip_msg *m)
 	struct digest_challenge ch[DIGEST_MAX_CHALLENGES];
 	size_t n = 0;
 	struct xs_span v;
-	for (unsigned i = 0; sip_msg_header(m, "WWW-Authenticate", i, false, &v) == 0; i++)
+	for (unsigned i = 0; sip_msg_header_id(m, SIP_HDR_WWW_AUTHENTICATE, i, false, &v) == 0; i++)
 		if (digest_challenge_parse(v.p, v.len, ch, DIGEST_MAX_CHALLENGES, &n, NULL) < 0)
 			break;
 	for (size_t i = 0; i < n; i++)
@@ -793,7 +793,7 @@ static bool vias_identical(const struct sip_msg *r, const struct sip_msg *q)
 {
 	for (unsigned i = 0;; i++) {
 		struct xs_span a, b;
-		int x = sip_msg_header(r, "Via", i, false, &a), y = sip_msg_header(q, "Via", i, false, &b);
+		int x = sip_msg_header_id(r, SIP_HDR_VIA, i, false, &a), y = sip_msg_header_id(q, SIP_HDR_VIA, i, false, &b);
 		if (x < 0 || y < 0)
 			return x < 0 && y < 0;
 		if (!xs_span_eq(a, b))
@@ -815,8 +815,8 @@ static const char *via_problem(const struct sip_msg *r, const struct sip_msg *q)
 		if (i < RULES_MAX_VIAS) {
 			a = va[i];
 			b = vb[i];
-		} else if (sip_msg_header(r, "Via", (unsigned)i, true, &a) < 0 ||
-			   sip_msg_header(q, "Via", (unsigned)i, true, &b) < 0) {
+		} else if (sip_msg_header_id(r, SIP_HDR_VIA, (unsigned)i, true, &a) < 0 ||
+			   sip_msg_header_id(q, SIP_HDR_VIA, (unsigned)i, true, &b) < 0) {
 			break;
 		}
 		if (i == 0 ? !xs_span_eq(via_sent_by(a), via_sent_by(b)) : !xs_span_eq(a, b))

@@ -499,8 +499,8 @@ bool rules_is_2xx(const struct sip_msg *m)
 bool rules_has_auth(const struct sip_msg *m)
 {
 	struct xs_span v;
-	return sip_msg_header(m, "Authorization", 0, false, &v) == 0 ||
-	       sip_msg_header(m, "Proxy-Authorization", 0, false, &v) == 0;
+	return sip_msg_header_id(m, SIP_HDR_AUTHORIZATION, 0, false, &v) == 0 ||
+	       sip_msg_header_id(m, SIP_HDR_PROXY_AUTHORIZATION, 0, false, &v) == 0;
 }
 
 static int index_of(const struct xs_exchange *ex, const struct sip_msg *m)
@@ -589,9 +589,10 @@ static void load_challenge(struct rules_eval *e)
 	e->ch_err = -ENOENT;
 	if (!e->challenge)
 		return;
-	const char *hdr = e->challenge->status == 407 ? "Proxy-Authenticate" : "WWW-Authenticate";
+	enum sip_hdr_id hdr = e->challenge->status == 407 ? SIP_HDR_PROXY_AUTHENTICATE :
+							     SIP_HDR_WWW_AUTHENTICATE;
 	struct xs_span v;
-	for (unsigned i = 0; sip_msg_header(e->challenge, hdr, i, false, &v) == 0; i++) {
+	for (unsigned i = 0; sip_msg_header_id(e->challenge, hdr, i, false, &v) == 0; i++) {
 		struct digest_error pe;
 		int r = digest_challenge_parse(v.p, v.len, e->ch, DIGEST_MAX_CHALLENGES, &e->n_ch,
 					       &pe);
@@ -645,8 +646,8 @@ static void load_credentials(struct rules_eval *e)
 	const struct sip_msg *m = !e->push ? NULL :
 		e->retry ? e->retry : (e->notify && rules_has_auth(e->notify) ? e->notify : NULL);
 	struct xs_span v;
-	if (m && (sip_msg_header(m, "Authorization", 0, false, &v) == 0 ||
-		  sip_msg_header(m, "Proxy-Authorization", 0, false, &v) == 0))
+	if (m && (sip_msg_header_id(m, SIP_HDR_AUTHORIZATION, 0, false, &v) == 0 ||
+		  sip_msg_header_id(m, SIP_HDR_PROXY_AUTHORIZATION, 0, false, &v) == 0))
 		e->cr_err = digest_credentials_parse(v.p, v.len, &e->cr, &e->cr_perr) < 0 ? -EBADMSG : 0;
 	if (e->cr_err == 0)
 		find_credential(e);
@@ -666,14 +667,14 @@ static bool from_phone(const struct rules_eval *e, const struct sip_msg *m)
 /* The identification: Server of the phone's responses, else its User-Agent. */
 static void load_ident(struct rules_eval *e)
 {
-	static const char *const hdrs[] = { "Server", "User-Agent" };
+	static const enum sip_hdr_id hdrs[] = { SIP_HDR_SERVER, SIP_HDR_USER_AGENT };
 	for (size_t h = 0; h < XS_ARRAY_SIZE(hdrs); h++)
 		for (size_t i = 0; i < e->ex->n_msgs; i++) {
 			const struct sip_msg *m = e->ex->msgs[i];
 			struct xs_span v;
 			if (!from_phone(e, m))
 				continue;
-			if (sip_msg_header(m, hdrs[h], 0, false, &v) == 0 &&
+			if (sip_msg_header_id(m, hdrs[h], 0, false, &v) == 0 &&
 			    fw_ident_parse(v.p, v.len, &e->ident) == 0) {
 				e->has_ident = true;
 				e->ident_msg = m;

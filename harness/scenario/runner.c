@@ -878,8 +878,8 @@ static int probe(struct run *r, struct xs_device *dev, char *server, size_t ssiz
 	if (e >= 0) {
 		const struct sip_msg *m = s.ex->msgs[e];
 		struct xs_span v;
-		if (sip_msg_header(m, "Server", 0, false, &v) == 0 ||
-		    sip_msg_header(m, "User-Agent", 0, false, &v) == 0) {
+		if (sip_msg_header_id(m, SIP_HDR_SERVER, 0, false, &v) == 0 ||
+		    sip_msg_header_id(m, SIP_HDR_USER_AGENT, 0, false, &v) == 0) {
 			v = xs_span_trim(v);
 			snprintf(server, ssize, "%.*s", (int)XS_MIN(v.len, ssize - 1),
 				 (const char *)v.p);

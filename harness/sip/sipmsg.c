@@ -24,26 +24,12 @@
 /* The stack part of the arena of a verdict parse: a plain response needs some 4 KiB. */
 #define OSIP_ARENA_STACK (16u * 1024u)
 
-/*
- * Header names known by number: those with a compact form (RFC 3261 §7.3.3,
- * RFC 3265 §7.2 for Event/Allow-Events, RFC 3515), then those the rules look
- * up most. Each header line gets its name's number when it is read, so a
- * lookup compares numbers, not names, whichever form the wire used. 0: not
- * known (looked up by name).
- */
-enum name_no {
-	HN_NONE, HN_CALL_ID, HN_FROM, HN_TO, HN_VIA, HN_CONTENT_LENGTH, HN_CONTENT_TYPE,
-	HN_CONTENT_ENCODING, HN_EVENT, HN_ALLOW_EVENTS, HN_SUPPORTED, HN_CONTACT, HN_SUBJECT,
-	HN_REFER_TO, HN_REFERRED_BY, HN_SESSION_EXPIRES, HN_CSEQ, HN_AUTHORIZATION,
-	HN_WWW_AUTHENTICATE, HN_PROXY_AUTHENTICATE, HN_PROXY_AUTHORIZATION, HN_SERVER,
-	HN_USER_AGENT, HN_MAX_FORWARDS, HN_EXPIRES,
-	HN_COUNT
-};
+/* Header names known by number: enum sip_hdr_id (sipmsg.h). 0: not known (looked up by name). */
 
 struct sip_hdr {
 	struct xs_span name;
 	struct xs_span value; /* trimmed; into raw, or into unfolded for folded lines */
-	uint8_t id;           /* name_id(name): enum name_no */
+	uint8_t id;           /* name_id(name): enum sip_hdr_id */
 };
 
 /* The public record plus what only this file sees. Created by sip_msg_parse only. */
@@ -55,7 +41,7 @@ struct sip_msg_priv {
 	size_t unfolded_len;
 	bool osip_tried;   /* sip_msg_osip ran: pub.osip is its answer */
 	int8_t osip_ok;    /* libosip2 accepts the bytes: 1, refuses: 0, not asked: -1 */
-	uint16_t first_of[HN_COUNT]; /* per known name: 1 + its first line, 0: none */
+	uint16_t first_of[SIP_HDR_COUNT]; /* per known name: 1 + its first line, 0: none */
 };
 
 static const struct sip_msg_priv *priv_c(const struct sip_msg *m)
@@ -95,38 +81,38 @@ void xs_endpoint_format(const struct xs_endpoint *e, char *out, size_t size)
 		snprintf(out, size, "%s:%u", addr, (unsigned)e->port);
 }
 
-/* The known names (enum name_no above), full and compact. */
+/* The known names (enum sip_hdr_id, sipmsg.h), full and compact. */
 #define HN(no, name, c) [no] = { name, sizeof name - 1, c }
 static const struct {
 	const char *name;
 	size_t len;
 	char compact;
-} known_names[HN_COUNT] = {
-	HN(HN_NONE, "", 0),
-	HN(HN_CALL_ID, "Call-ID", 'i'),
-	HN(HN_FROM, "From", 'f'),
-	HN(HN_TO, "To", 't'),
-	HN(HN_VIA, "Via", 'v'),
-	HN(HN_CONTENT_LENGTH, "Content-Length", 'l'),
-	HN(HN_CONTENT_TYPE, "Content-Type", 'c'),
-	HN(HN_CONTENT_ENCODING, "Content-Encoding", 'e'),
-	HN(HN_EVENT, "Event", 'o'),
-	HN(HN_ALLOW_EVENTS, "Allow-Events", 'u'),
-	HN(HN_SUPPORTED, "Supported", 'k'),
-	HN(HN_CONTACT, "Contact", 'm'),
-	HN(HN_SUBJECT, "Subject", 's'),
-	HN(HN_REFER_TO, "Refer-To", 'r'),
-	HN(HN_REFERRED_BY, "Referred-By", 'b'),
-	HN(HN_SESSION_EXPIRES, "Session-Expires", 'x'),
-	HN(HN_CSEQ, "CSeq", 0),
-	HN(HN_AUTHORIZATION, "Authorization", 0),
-	HN(HN_WWW_AUTHENTICATE, "WWW-Authenticate", 0),
-	HN(HN_PROXY_AUTHENTICATE, "Proxy-Authenticate", 0),
-	HN(HN_PROXY_AUTHORIZATION, "Proxy-Authorization", 0),
-	HN(HN_SERVER, "Server", 0),
-	HN(HN_USER_AGENT, "User-Agent", 0),
-	HN(HN_MAX_FORWARDS, "Max-Forwards", 0),
-	HN(HN_EXPIRES, "Expires", 0),
+} known_names[SIP_HDR_COUNT] = {
+	HN(SIP_HDR_NONE, "", 0),
+	HN(SIP_HDR_CALL_ID, "Call-ID", 'i'),
+	HN(SIP_HDR_FROM, "From", 'f'),
+	HN(SIP_HDR_TO, "To", 't'),
+	HN(SIP_HDR_VIA, "Via", 'v'),
+	HN(SIP_HDR_CONTENT_LENGTH, "Content-Length", 'l'),
+	HN(SIP_HDR_CONTENT_TYPE, "Content-Type", 'c'),
+	HN(SIP_HDR_CONTENT_ENCODING, "Content-Encoding", 'e'),
+	HN(SIP_HDR_EVENT, "Event", 'o'),
+	HN(SIP_HDR_ALLOW_EVENTS, "Allow-Events", 'u'),
+	HN(SIP_HDR_SUPPORTED, "Supported", 'k'),
+	HN(SIP_HDR_CONTACT, "Contact", 'm'),
+	HN(SIP_HDR_SUBJECT, "Subject", 's'),
+	HN(SIP_HDR_REFER_TO, "Refer-To", 'r'),
+	HN(SIP_HDR_REFERRED_BY, "Referred-By", 'b'),
+	HN(SIP_HDR_SESSION_EXPIRES, "Session-Expires", 'x'),
+	HN(SIP_HDR_CSEQ, "CSeq", 0),
+	HN(SIP_HDR_AUTHORIZATION, "Authorization", 0),
+	HN(SIP_HDR_WWW_AUTHENTICATE, "WWW-Authenticate", 0),
+	HN(SIP_HDR_PROXY_AUTHENTICATE, "Proxy-Authenticate", 0),
+	HN(SIP_HDR_PROXY_AUTHORIZATION, "Proxy-Authorization", 0),
+	HN(SIP_HDR_SERVER, "Server", 0),
+	HN(SIP_HDR_USER_AGENT, "User-Agent", 0),
+	HN(SIP_HDR_MAX_FORWARDS, "Max-Forwards", 0),
+	HN(SIP_HDR_EXPIRES, "Expires", 0),
 };
 #undef HN
 
@@ -144,8 +130,8 @@ static struct {
 	uint8_t by_key[NAME_KEYS]; /* ids, 0: none */
 	/* per id: the name in lower case, and 0x20 where it has a letter (a byte
 	 * matches in either case when it equals lower[i] once OR'd with fold[i]) */
-	uint8_t lower[HN_COUNT][NAME_PAD];
-	uint8_t fold[HN_COUNT][NAME_PAD];
+	uint8_t lower[SIP_HDR_COUNT][NAME_PAD];
+	uint8_t fold[SIP_HDR_COUNT][NAME_PAD];
 	uint8_t by_compact[26];
 	bool token[256];
 	bool sep_stop[2][256]; /* what find_sep stops at: [0] for ';', [1] for ',' */
@@ -535,7 +521,7 @@ static int parse_headers(struct sip_msg_priv *pm, struct xs_cur *c)
 }
 
 /* The first header of known name number no; NULL when absent. */
-static const struct sip_hdr *first_header(const struct sip_msg_priv *pm, enum name_no no)
+static const struct sip_hdr *first_header(const struct sip_msg_priv *pm, enum sip_hdr_id no)
 {
 	return pm->first_of[no] ? &pm->hdrs[pm->first_of[no] - 1] : NULL;
 }
@@ -547,19 +533,19 @@ static int fill_fields(struct sip_msg_priv *pm)
 	const struct sip_hdr *h;
 	uint64_t v;
 
-	if ((h = first_header(pm, HN_CALL_ID)))
+	if ((h = first_header(pm, SIP_HDR_CALL_ID)))
 		m->call_id = h->value;
-	if ((h = first_header(pm, HN_FROM)))
+	if ((h = first_header(pm, SIP_HDR_FROM)))
 		m->from_tag = header_param(h->value, "tag");
-	if ((h = first_header(pm, HN_TO)))
+	if ((h = first_header(pm, SIP_HDR_TO)))
 		m->to_tag = header_param(h->value, "tag");
-	if ((h = first_header(pm, HN_VIA))) {
+	if ((h = first_header(pm, SIP_HDR_VIA))) {
 		struct xs_span top = xs_span(h->value.p, find_sep(h->value, 0, ','));
 		m->via_branch = header_param(top, "branch");
 	}
-	if ((h = first_header(pm, HN_EVENT)))
+	if ((h = first_header(pm, SIP_HDR_EVENT)))
 		m->event = xs_span_trim(xs_span(h->value.p, find_sep(h->value, 0, ';')));
-	if ((h = first_header(pm, HN_CSEQ))) {
+	if ((h = first_header(pm, SIP_HDR_CSEQ))) {
 		/* CSeq = 1*DIGIT LWS Method (RFC 3261 §20.16) */
 		struct xs_span rest = h->value;
 		size_t i = 0;
@@ -576,7 +562,7 @@ static int fill_fields(struct sip_msg_priv *pm)
 			memcpy(m->method, m->cseq_method, sizeof m->method);
 	}
 	m->content_length = -1;
-	if ((h = first_header(pm, HN_CONTENT_LENGTH))) {
+	if ((h = first_header(pm, SIP_HDR_CONTENT_LENGTH))) {
 		if (parse_uint(h->value, SIP_MAX_MSG * 16ull, &v) < 0)
 			return -EBADMSG;
 		m->content_length = (long)v;
@@ -764,13 +750,9 @@ static bool next_item(struct xs_span v, size_t *from, struct xs_span *item)
 	return false;
 }
 
-int sip_msg_header(const struct sip_msg *m, const char *name, unsigned idx,
-		   bool split_commas, struct xs_span *val)
+static int header_lookup(const struct sip_msg_priv *pm, struct hname h, unsigned idx,
+			 bool split_commas, struct xs_span *val)
 {
-	if (!m || !name || !val)
-		return -EINVAL;
-	const struct sip_msg_priv *pm = priv_c(m);
-	struct hname h = hname_of(name);
 	for (size_t i = first_line(pm, &h); i < pm->n_hdrs; i++) {
 		if (!name_matches(&pm->hdrs[i], &h))
 			continue;
@@ -790,6 +772,23 @@ int sip_msg_header(const struct sip_msg *m, const char *name, unsigned idx,
 			}
 	}
 	return -ENOENT;
+}
+
+int sip_msg_header(const struct sip_msg *m, const char *name, unsigned idx,
+		   bool split_commas, struct xs_span *val)
+{
+	if (!m || !name || !val)
+		return -EINVAL;
+	return header_lookup(priv_c(m), hname_of(name), idx, split_commas, val);
+}
+
+int sip_msg_header_id(const struct sip_msg *m, enum sip_hdr_id id, unsigned idx, bool split_commas,
+		      struct xs_span *val)
+{
+	if (!m || !val || id <= SIP_HDR_NONE || id >= SIP_HDR_COUNT)
+		return -EINVAL;
+	return header_lookup(priv_c(m), (struct hname){ XS_SPAN_NULL, (uint8_t)id }, idx,
+			     split_commas, val);
 }
 
 size_t sip_msg_header_items(const struct sip_msg *m, const char *name, struct xs_span *out,

@@ -117,6 +117,28 @@ int sip_msg_header(const struct sip_msg *m, const char *name, unsigned idx,
 		   bool split_commas, struct xs_span *val);
 
 /*
+ * Header names known by number: those with a compact form (RFC 3261 §7.3.3,
+ * RFC 3265 §7.2 for Event/Allow-Events, RFC 3515), then those the rules look
+ * up most. Each header line gets its name's number when it is read, so a
+ * lookup by number compares numbers, whichever form the wire used, and does
+ * not read the name it is given.
+ */
+enum sip_hdr_id {
+	SIP_HDR_NONE, SIP_HDR_CALL_ID, SIP_HDR_FROM, SIP_HDR_TO, SIP_HDR_VIA,
+	SIP_HDR_CONTENT_LENGTH, SIP_HDR_CONTENT_TYPE, SIP_HDR_CONTENT_ENCODING, SIP_HDR_EVENT,
+	SIP_HDR_ALLOW_EVENTS, SIP_HDR_SUPPORTED, SIP_HDR_CONTACT, SIP_HDR_SUBJECT,
+	SIP_HDR_REFER_TO, SIP_HDR_REFERRED_BY, SIP_HDR_SESSION_EXPIRES, SIP_HDR_CSEQ,
+	SIP_HDR_AUTHORIZATION, SIP_HDR_WWW_AUTHENTICATE, SIP_HDR_PROXY_AUTHENTICATE,
+	SIP_HDR_PROXY_AUTHORIZATION, SIP_HDR_SERVER, SIP_HDR_USER_AGENT, SIP_HDR_MAX_FORWARDS,
+	SIP_HDR_EXPIRES,
+	SIP_HDR_COUNT
+};
+
+/* sip_msg_header for a known name, by its number (enum sip_hdr_id); -EINVAL for SIP_HDR_NONE or past the last. */
+int sip_msg_header_id(const struct sip_msg *m, enum sip_hdr_id id, unsigned idx, bool split_commas,
+		      struct xs_span *val);
+
+/*
  * All the comma-separated values of header `name` at once, in order (as
  * sip_msg_header with split_commas gives them one by one, each call from the
  * start): the first max go to out[]; returns how many there are in all.

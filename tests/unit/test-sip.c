@@ -141,6 +141,50 @@ Test(sip, compact_forms_and_case)
 	}
 }
 
+/* A lookup by number finds what the lookup by name finds, for every known name,
+ * full or compact on the wire, first and later lines, items split or not. */
+Test(sip, lookup_by_number_as_by_name)
+{
+	static const struct { enum sip_hdr_id id; const char *name, *wire; } known[] = {
+		{ SIP_HDR_CALL_ID, "Call-ID", "i" },	     { SIP_HDR_FROM, "From", "From" },
+		{ SIP_HDR_TO, "To", "t" },		     { SIP_HDR_VIA, "Via", "v" },
+		{ SIP_HDR_CONTENT_TYPE, "Content-Type", "c" }, { SIP_HDR_EVENT, "Event", "o" },
+		{ SIP_HDR_SUBJECT, "Subject", "s" },	     { SIP_HDR_AUTHORIZATION, "Authorization", "AUTHORIZATION" },
+		{ SIP_HDR_WWW_AUTHENTICATE, "WWW-Authenticate", "WWW-Authenticate" },
+		{ SIP_HDR_PROXY_AUTHENTICATE, "Proxy-Authenticate", "Proxy-Authenticate" },
+		{ SIP_HDR_PROXY_AUTHORIZATION, "Proxy-Authorization", "proxy-authorization" },
+		{ SIP_HDR_SERVER, "Server", "Server" },   { SIP_HDR_USER_AGENT, "User-Agent", "user-agent" },
+		{ SIP_HDR_EXPIRES, "Expires", "Expires" },
+	};
+	for (size_t k = 0; k < sizeof known / sizeof *known; k++) {
+		char buf[512];
+		snprintf(buf, sizeof buf,
+			 "OPTIONS sip:x SIP/2.0\r\nX-Before: 0\r\n%s: a, b\r\nMax-Forwards: 70\r\n"
+			 "%s: c\r\n\r\n", known[k].wire, known[k].name);
+		struct sip_msg *m = parse_ok(buf);
+		for (unsigned idx = 0; idx < 4; idx++)
+			for (int split = 0; split < 2; split++) {
+				struct xs_span a = XS_SPAN_NULL, b = XS_SPAN_NULL;
+				int ra = sip_msg_header(m, known[k].name, idx, split, &a);
+				int rb = sip_msg_header_id(m, known[k].id, idx, split, &b);
+				cr_assert_eq(rb, ra, "%s %u %d", known[k].name, idx, split);
+				cr_assert(xs_span_eq(a, b), "%s %u %d", known[k].name, idx, split);
+			}
+		struct xs_span v;
+		cr_assert_eq(sip_msg_header_id(m, known[k].id, 1, true, &v), 0);
+		cr_assert(xs_span_eq_str(v, "b"), "%s: the second item of the first line",
+			  known[k].name);
+		sip_msg_free(m);
+	}
+	struct sip_msg *m = parse_ok("OPTIONS sip:x SIP/2.0\r\nVia: a\r\n\r\n");
+	struct xs_span v;
+	cr_assert_eq(sip_msg_header_id(m, SIP_HDR_SERVER, 0, false, &v), -ENOENT);
+	cr_assert_eq(sip_msg_header_id(m, SIP_HDR_NONE, 0, false, &v), -EINVAL);
+	cr_assert_eq(sip_msg_header_id(m, SIP_HDR_COUNT, 0, false, &v), -EINVAL);
+	cr_assert_eq(sip_msg_header_id(NULL, SIP_HDR_VIA, 0, false, &v), -EINVAL);
+	sip_msg_free(m);
+}
+
 Test(sip, header_items_at_once_as_one_by_one)
 {
 	/* items across lines and compact forms, empty items skipped, more than max */
