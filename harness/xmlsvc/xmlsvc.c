@@ -143,6 +143,40 @@ enum xmlsvc_kind xmlsvc_classify(const uint8_t *buf, size_t len)
 	return XMLSVC_OTHER;
 }
 
+/*
+ * Is u[0, n) a URL libcurl surely takes, with a host: an absolute http(s) URL
+ * whose host is letters, digits, dots and dashes, whose port (if any) is 1 to 5
+ * digits up to 65535, and whose path and query (if any) hold only letters,
+ * digits and "-._~/?=&". These are most pushed URLs; deciding them here spares
+ * loading libcurl and its 30 libraries (some 10 ms) and a parse each. Anything
+ * else goes to libcurl, which decides (test-xmlsvc compares the two on random URLs).
+ */
+static bool plain_url(const uint8_t *u, size_t n)
+{
+	size_t i = starts_ci(u, n, "http://") ? 7 : starts_ci(u, n, "https://") ? 8 : 0;
+	if (!i)
+		return false;
+	size_t host = i;
+	while (i < n && (is_alpha(u[i]) || (u[i] >= '0' && u[i] <= '9') || u[i] == '.' || u[i] == '-'))
+		i++;
+	if (i == host || i - host > 253)
+		return false;
+	if (i < n && u[i] == ':') {
+		size_t digits = ++i;
+		unsigned port = 0;
+		while (i < n && i - digits < 5 && u[i] >= '0' && u[i] <= '9')
+			port = port * 10 + (unsigned)(u[i++] - '0');
+		if (i == digits || port > 65535)
+			return false;
+	}
+	if (i < n && u[i] != '/' && u[i] != '?')
+		return false;
+	for (; i < n; i++)
+		if (!is_alpha(u[i]) && !(u[i] >= '0' && u[i] <= '9') && !memchr("-._~/?=&", u[i], 8))
+			return false;
+	return true;
+}
+
 /* One URL: nothing before, nothing after, no CR/LF (Cisco KB), absolute http(s). */
 static void check_url(const uint8_t *buf, size_t len, struct xmlsvc_report *r)
 {
@@ -190,6 +224,8 @@ static void check_url(const uint8_t *buf, size_t len, struct xmlsvc_report *r)
 		add_problem(r, XMLSVC_P_BAD_URL);
 		return;
 	}
+	if (plain_url(u, tok_end - start))
+		return;
 	char tok[XMLSVC_MAX_URL + 1];
 	memcpy(tok, u, tok_end - start);
 	tok[tok_end - start] = '\0';

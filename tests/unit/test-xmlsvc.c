@@ -4,6 +4,8 @@
 
 #include "harness/xmlsvc/xmlsvc.h"
 
+#include <curl/curl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -206,4 +208,67 @@ Test(xmlsvc, url_equal)
 		cr_assert_eq(xmlsvc_url_equal(cases[i].a, cases[i].b), cases[i].eq, "%s vs %s",
 			     cases[i].a, cases[i].b);
 	cr_assert_not(xmlsvc_url_equal(NULL, "x"));
+}
+
+/* libcurl's own verdict on a URL: parsed, with a host (what check_url asks of it). */
+static bool curl_takes(const char *u)
+{
+	CURLU *h = curl_url();
+	char *host = NULL;
+	bool ok = h && curl_url_set(h, CURLUPART_URL, u, 0) == CURLUE_OK &&
+		  curl_url_get(h, CURLUPART_HOST, &host, 0) == CURLUE_OK && host && host[0];
+	curl_free(host);
+	curl_url_cleanup(h);
+	return ok;
+}
+
+/*
+ * The plainest URLs are decided without libcurl: on random URLs around them
+ * (hosts, ports, paths and queries of likely and unlikely characters) a body's
+ * BAD_URL is libcurl's own verdict, whichever way it was reached.
+ */
+Test(xmlsvc, url_verdict_is_libcurls)
+{
+	static const char *const schemes[] = { "http://", "https://", "HTTP://", "hTtPs://" };
+	static const char *const hosts[] = { "a", "127.0.0.1", "999.999.999.999", "h-1.example",
+					     ".a", "a.", "-", "1.2.3", "0x7f.1", "a_b", "a%41",
+					     "[::1]", "[::1", "a b", "user@h", "h\\x", "ex\xc3\xa9.fr",
+					     "4294967296", "a..b", "a,b", "a[b", "a]", "a{b" };
+	static const char *const ports[] = { "", ":", ":0", ":80", ":080", ":65535", ":65536",
+					     ":99999", ":123456", ":8a", ":-1" };
+	static const char alphabet[] = "aZ09-._~/?=&%#:@!$'()*+,;[]{}|^`\"<> \x01\x7f\xff";
+	char url[160];
+	unsigned seed = 7;
+	size_t plain = 0, n = 0;
+	for (size_t s = 0; s < sizeof schemes / sizeof *schemes; s++)
+		for (size_t h = 0; h < sizeof hosts / sizeof *hosts; h++)
+			for (size_t p = 0; p < sizeof ports / sizeof *ports; p++)
+				for (int k = 0; k < 12; k++) {
+					int len = snprintf(url, sizeof url, "%s%s%s", schemes[s],
+							   hosts[h], ports[p]);
+					/* a path and query: none, plain, or with one other character */
+					int tail = k % 4 == 0 ? 0 : 1 + k % 7;
+					for (int t = 0; t < tail && len + 2 < (int)sizeof url; t++) {
+						seed = seed * 1103515245u + 12345u;
+						unsigned r = (seed >> 16) % 64;
+						char c = t == 0 ? (k % 3 ? '/' : '?') :
+							 r < 40 ? "ab09-._~/?=&"[r % 12] :
+							 alphabet[r % (sizeof alphabet - 1)];
+						url[len++] = c;
+					}
+					url[len] = '\0';
+					struct xmlsvc_report rep;
+					cr_assert_eq(xmlsvc_check((const uint8_t *)url, strlen(url), &rep), 0);
+					if (rep.kind != XMLSVC_URL ||
+					    rep.problems & ~(P(BAD_URL) | P(BAD_CHAR) | P(WHITESPACE)))
+						continue;
+					if (rep.problems & P(WHITESPACE))
+						continue; /* the first token only: not this whole string */
+					n++;
+					bool bad = rep.problems & P(BAD_URL);
+					plain += !bad;
+					cr_assert_eq(!bad, curl_takes(url), "%s: BAD_URL %d", url, bad);
+				}
+	cr_assert_gt(n, 5000, "%zu URLs compared", n);
+	cr_assert_gt(plain, 1000, "%zu taken", plain);
 }
