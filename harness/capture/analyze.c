@@ -37,6 +37,7 @@ struct pend {
 	uint64_t seq;                /* creation order */
 	struct pend *prev, *next;    /* all open exchanges */
 	int64_t due;                 /* judged once the capture's time is past this */
+	size_t slot;                 /* in the analyzer's slots */
 	uint32_t hash;
 	struct xs_exchange *ex;
 	char *call_id, *from_tag; /* these four: part of the pend's allocation */
@@ -61,6 +62,16 @@ struct fold {
 	char first[XS_VERDICT_COUNT][24]; /* first exchange with that verdict */
 };
 
+/*
+ * The open exchanges' due times in creation order (the open list's), for the
+ * expiry walk: it reads these 16 bytes a slot instead of each pend, most of
+ * which are not due and long out of the cache. p NULL: judged.
+ */
+struct open_slot {
+	int64_t due;
+	struct pend *p;
+};
+
 /* The capture's time as the analyzer is told it, and when it next checks what expired. */
 struct tick_clock {
 	int64_t now, next_check;
@@ -76,6 +87,8 @@ struct cap_analyzer {
 	struct pend *ab[PEND_BUCKETS]; /* by the phone's host */
 	struct pend *open, *open_tail; /* oldest first */
 	size_t n_open;
+	struct open_slot *slots;     /* [slots_head, n_slots): the open ones and the judged since */
+	size_t slots_head, n_slots, cap_slots;
 	struct device **devs;        /* owned, stable addresses */
 	size_t n_devs;
 	struct device *db[DEV_BUCKETS]; /* by address and port */
@@ -539,6 +552,35 @@ static void pend_unlink(struct cap_analyzer *a, struct pend *p)
 	else
 		a->open_tail = p->prev;
 	a->n_open--;
+	a->slots[p->slot].p = NULL;
+	while (a->slots_head < a->n_slots && !a->slots[a->slots_head].p)
+		a->slots_head++;
+}
+
+/* Room for one more slot: the judged ones dropped (the others renumbered, in
+ * order), the array doubled while still over half full. */
+static int slots_room(struct cap_analyzer *a)
+{
+	if (a->n_slots < a->cap_slots)
+		return 0;
+	size_t w = 0;
+	for (size_t i = a->slots_head; i < a->n_slots; i++)
+		if (a->slots[i].p) {
+			a->slots[w] = a->slots[i];
+			a->slots[w].p->slot = w;
+			w++;
+		}
+	a->slots_head = 0;
+	a->n_slots = w;
+	if (w < a->cap_slots / 2)
+		return 0;
+	size_t cap = a->cap_slots ? 2 * a->cap_slots : 256;
+	struct open_slot *ns = realloc(a->slots, cap * sizeof *ns);
+	if (!ns)
+		return a->n_slots < a->cap_slots ? 0 : -ENOMEM;
+	a->slots = ns;
+	a->cap_slots = cap;
+	return 0;
 }
 
 static void pend_free(struct pend *p)
@@ -655,6 +697,8 @@ static struct pend *pend_new(struct cap_analyzer *a, const struct sip_msg *m)
 		judge(a, old);
 	}
 	/* the dialog's strings live at the end of the same allocation */
+	if (slots_room(a) < 0)
+		return NULL;
 	struct xs_span ev = xs_span(m->event.p, XS_MIN(m->event.len, 64u));
 	size_t lc = m->call_id.len + 1, lf = m->from_tag.len ? m->from_tag.len + 1 : 0,
 	       lb = m->via_branch.len + 1;
@@ -689,6 +733,8 @@ static struct pend *pend_new(struct cap_analyzer *a, const struct sip_msg *m)
 		a->open = p;
 	a->open_tail = p;
 	a->n_open++;
+	p->slot = a->n_slots++;
+	a->slots[p->slot] = (struct open_slot){ p->due, p };
 	return p;
 }
 
@@ -698,7 +744,7 @@ static struct pend *pend_new(struct cap_analyzer *a, const struct sip_msg *m)
  * short linger (only a retransmission or a second fetch can come); else the
  * fetch window after the final answer.
  */
-static void pend_due(const struct cap_analyzer *a, struct pend *p)
+static void pend_due(struct cap_analyzer *a, struct pend *p)
 {
 	if (p->ex->i_final < 0)
 		p->due = p->last_ts + CAP_EXCHANGE_IDLE_US;
@@ -706,10 +752,11 @@ static void pend_due(const struct cap_analyzer *a, struct pend *p)
 		p->due = XS_MIN(p->fetch_ts + CAP_FETCH_LINGER_US, p->final_ts + a->o.fetch_window_us);
 	else
 		p->due = p->final_ts + a->o.fetch_window_us;
+	a->slots[p->slot].due = p->due;
 }
 
 /* Hand m to p's exchange; returns its index, or -1 when it was not kept (m freed). */
-static int pend_add(const struct cap_analyzer *a, struct pend *p, struct sip_msg *m)
+static int pend_add(struct cap_analyzer *a, struct pend *p, struct sip_msg *m)
 {
 	p->last_ts = m->ts_us;
 	pend_due(a, p);
@@ -981,12 +1028,11 @@ static void on_note(void *ctx, uint64_t frame, const char *what)
 /* Judge what can get nothing more: past the fetch window, or silent too long. */
 static void expire(struct cap_analyzer *a, bool all)
 {
-	struct pend *p = a->open;
-	while (p) {
-		struct pend *next = p->next;
-		if (all || a->clock.now > p->due) /* pend_due */
-			judge(a, p);
-		p = next;
+	/* in the open list's order; judging adds no slot and moves none */
+	for (size_t i = a->slots_head; i < a->n_slots; i++) {
+		struct open_slot sl = a->slots[i];
+		if (sl.p && (all || a->clock.now > sl.due)) /* pend_due */
+			judge(a, sl.p);
 	}
 }
 
@@ -1075,6 +1121,7 @@ struct cap_analyzer *cap_analyzer_free(struct cap_analyzer *a)
 	}
 	free(a->devs);
 	free(a->folds);
+	free(a->slots);
 	cap_decoder_free(a->dec);
 	free(a);
 	return NULL;
