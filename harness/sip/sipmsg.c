@@ -724,6 +724,18 @@ struct sip_msg *sip_msg_free(struct sip_msg *m)
 	return NULL;
 }
 
+/* The record, its header table and the raw bytes follow each other in one
+ * allocation (sip_msg_parse): 2.5 KiB cover a typical message's headers
+ * (1.5 KiB: about 1 % more CPU on the bench's dense file). Past a short
+ * message's end the hint touches nothing: addresses, not accesses. */
+#define PREFETCH_SPAN 2560u
+
+void sip_msg_prefetch(const struct sip_msg *m)
+{
+	for (uintptr_t off = 0; off < PREFETCH_SPAN; off += 64)
+		__builtin_prefetch((const void *)((uintptr_t)m + off));
+}
+
 struct xs_span sip_msg_body(const struct sip_msg *m)
 {
 	if (!m || !m->raw)

@@ -81,6 +81,10 @@ struct sip_msg {
  */
 int sip_msg_parse(struct sip_msg **ret, const uint8_t *buf, size_t len);
 struct sip_msg *sip_msg_free(struct sip_msg *m); /* accepts NULL, returns NULL */
+/* Ask for m's record, header table and first header bytes to be brought into
+ * the cache ahead of reading them (m read long after it was parsed). A hint:
+ * nothing of m is read here. */
+void sip_msg_prefetch(const struct sip_msg *m);
 
 /*
  * libosip2's parse of the exact bytes, made on the first call and kept in
