@@ -44,6 +44,10 @@ static void check_message(const struct sip_msg *m)
 	static const char *const names[] = { "Via", "Call-ID", "CSeq", "Content-Length",
 		"Content-Type", "Event", "WWW-Authenticate", "Authorization", "From", "To",
 		"Contact", "User-Agent", "Server" };
+	static const enum sip_hdr_id ids[] = { SIP_HDR_VIA, SIP_HDR_CALL_ID, SIP_HDR_CSEQ,
+		SIP_HDR_CONTENT_LENGTH, SIP_HDR_CONTENT_TYPE, SIP_HDR_EVENT,
+		SIP_HDR_WWW_AUTHENTICATE, SIP_HDR_AUTHORIZATION, SIP_HDR_FROM, SIP_HDR_TO,
+		SIP_HDR_CONTACT, SIP_HDR_USER_AGENT, SIP_HDR_SERVER };
 	struct xs_span body = sip_msg_body(m);
 	char summary[256];
 
@@ -65,6 +69,10 @@ static void check_message(const struct sip_msg *m)
 			struct xs_span v;
 			int rc = sip_msg_header(m, names[i], idx, idx & 1, &v);
 			FUZZ_ASSERT(rc == 0 || rc == -ENOENT);
+			/* by number as by name */
+			struct xs_span w = XS_SPAN_NULL;
+			FUZZ_ASSERT(sip_msg_header_id(m, ids[i], idx, idx & 1, &w) == rc);
+			FUZZ_ASSERT(rc < 0 || (w.p == v.p && w.len == v.len));
 			if (rc < 0)
 				break;
 			touch(v);

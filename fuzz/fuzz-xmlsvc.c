@@ -2,12 +2,14 @@
 /* fuzz-xmlsvc.c — the XML-Service body: classify and validate (URL or CiscoIPPhoneExecute). */
 /*
  * Input: one NOTIFY body. xmlsvc_check parses XML with libxml2 (no network,
- * no DTD, no entities) and URLs with libcurl's parser; the report it returns
+ * no DTD, no entities) and URLs with libcurl's parser (the plainest without
+ * it: libcurl must take every URL the check takes); the report it returns
  * must be self-consistent whatever the bytes.
  */
 #include "fuzz.h"
 #include "harness/xmlsvc/xmlsvc.h"
 
+#include <curl/curl.h>
 #include <string.h>
 
 #define FUZZ_XMLSVC_MAX_INPUT (XMLSVC_MAX_BODY + 64) /* a little over the cap: -E2BIG */
@@ -44,6 +46,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_ASSERT(memchr(r.url, '\0', sizeof r.url));
 		FUZZ_ASSERT(r.trailing_crlf <= size);
 		FUZZ_ASSERT(!r.trailing_crlf || xmlsvc_has(&r, XMLSVC_P_TRAILING_NEWLINE));
+		/* a URL taken (some without asking libcurl) is one libcurl takes, with a host */
+		if (!(r.problems & (1u << XMLSVC_P_BAD_URL | 1u << XMLSVC_P_NOT_HTTP |
+				    1u << XMLSVC_P_URL_TOO_LONG | 1u << XMLSVC_P_WHITESPACE))) {
+			CURLU *h = curl_url();
+			char *host = NULL;
+			FUZZ_ASSERT(!h || (curl_url_set(h, CURLUPART_URL, r.url, 0) == CURLUE_OK &&
+					   curl_url_get(h, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+					   host && host[0]));
+			curl_free(host);
+			curl_url_cleanup(h);
+		}
 	}
 	if (r.kind == XMLSVC_EXECUTE) {
 		for (size_t i = 0; i < XS_MIN(r.n_items, (size_t)XMLSVC_KEEP_ITEMS); i++) {
