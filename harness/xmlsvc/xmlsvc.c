@@ -350,6 +350,8 @@ static bool has_dtd(const uint8_t *buf, size_t len)
 	return false;
 }
 
+static xmlParserCtxtPtr *thread_ctxt(size_t len);
+
 static int check_xml(const uint8_t *buf, size_t len, struct xmlsvc_report *r)
 {
 	if (has_dtd(buf, len)) {
@@ -358,9 +360,12 @@ static int check_xml(const uint8_t *buf, size_t len, struct xmlsvc_report *r)
 	}
 	xmlsvc_global_init();
 	const struct xmlrt *x = xmlrt();
-	xmlParserCtxtPtr ctxt = x->new_parser_ctxt();
+	xmlParserCtxtPtr *kept = thread_ctxt(len);
+	xmlParserCtxtPtr ctxt = kept && *kept ? *kept : x->new_parser_ctxt();
 	if (!ctxt)
 		return -ENOMEM;
+	if (kept)
+		*kept = ctxt;
 	/* no NOENT (no substitution), no DTDLOAD, no network, no error printing */
 	int opts = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NOCDATA;
 	xmlDocPtr doc = x->ctxt_read_memory(ctxt, (const char *)buf, (int)len, NULL, NULL, opts);
@@ -378,7 +383,8 @@ static int check_xml(const uint8_t *buf, size_t len, struct xmlsvc_report *r)
 		rc = check_execute(root, r);
 	}
 	x->free_doc(doc);
-	x->free_parser_ctxt(ctxt);
+	if (!kept)
+		x->free_parser_ctxt(ctxt);
 	return rc;
 }
 
@@ -390,6 +396,15 @@ static int check_xml(const uint8_t *buf, size_t len, struct xmlsvc_report *r)
  */
 #define CHECK_CACHE 16u
 
+/*
+ * A parser context is kept per thread too (libxml2 resets it for each
+ * document, and making one is a dozen allocations): for bodies up to
+ * CTXT_KEEP_BODY bytes, and made anew every CTXT_KEEP_USES documents, so that
+ * the names its dictionary gathers stay few (at most about 1 MiB).
+ */
+#define CTXT_KEEP_BODY 4096u
+#define CTXT_KEEP_USES 256u
+
 struct check_cache {
 	struct {
 		uint64_t hash;
@@ -398,6 +413,8 @@ struct check_cache {
 		struct xmlsvc_report rep;
 	} e[CHECK_CACHE];
 	unsigned next;
+	xmlParserCtxtPtr ctxt; /* NULL: none kept yet */
+	unsigned ctxt_uses;
 };
 
 static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
@@ -408,6 +425,8 @@ static _Thread_local struct check_cache *cache;
 static void cache_free(void *p)
 {
 	struct check_cache *c = p;
+	if (c->ctxt)
+		xmlrt()->free_parser_ctxt(c->ctxt);
 	for (unsigned i = 0; i < CHECK_CACHE; i++)
 		free(c->e[i].body);
 	free(c);
@@ -435,6 +454,22 @@ static struct check_cache *thread_cache(void)
 }
 
 static int check_body(const uint8_t *buf, size_t len, struct xmlsvc_report *out);
+
+/* Where this thread keeps its parser context for a body of len bytes (the
+ * slot may hold NULL: none yet), or NULL: a context of its own, freed after. */
+static xmlParserCtxtPtr *thread_ctxt(size_t len)
+{
+	struct check_cache *c = len <= CTXT_KEEP_BODY ? thread_cache() : NULL;
+	if (!c)
+		return NULL;
+	if (c->ctxt && ++c->ctxt_uses > CTXT_KEEP_USES) {
+		xmlrt()->free_parser_ctxt(c->ctxt);
+		c->ctxt = NULL;
+	}
+	if (!c->ctxt)
+		c->ctxt_uses = 1;
+	return &c->ctxt;
+}
 
 /* The bytes of a report that mean something: strings up to their NUL, items up to n_items. */
 static void report_copy(struct xmlsvc_report *dst, const struct xmlsvc_report *src)

@@ -114,6 +114,28 @@ Test(xmlsvc, repeated_checks_give_the_same_reports)
 	}
 }
 
+/* The parser context a thread keeps reads each document as a fresh one would:
+ * malformed, DTD and valid ones in turn, past the context's renewal (every 256
+ * documents; each body is new, so every check parses). */
+Test(xmlsvc, kept_parser_context_as_fresh)
+{
+	size_t parsed = 0;
+	for (int round = 0; round < 24; round++)
+		for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+			if (cases[i].body[0] != '<')
+				continue;
+			/* a comment after the document: a new body each round, the same verdict */
+			char b[1024];
+			snprintf(b, sizeof b, "%s<!-- round %d -->", cases[i].body, round);
+			struct xmlsvc_report r;
+			cr_assert_eq(xmlsvc_check((const uint8_t *)b, strlen(b), &r), 0);
+			cr_assert_eq(r.kind, cases[i].kind, "round %d case %zu", round, i);
+			cr_assert_eq(r.problems, cases[i].problems, "round %d case %zu", round, i);
+			parsed++;
+		}
+	cr_assert_gt(parsed, 256, "past a renewal of the context: %zu", parsed);
+}
+
 Test(xmlsvc, url_kept_without_crlf)
 {
 	struct xmlsvc_report r;
