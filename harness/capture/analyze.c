@@ -35,7 +35,6 @@ struct pend {
 	struct pend *anext;          /* hash chain by the phone's host (loopback: one) */
 	uint32_t ahash;
 	uint64_t seq;                /* creation order */
-	struct pend *prev, *next;    /* all open exchanges */
 	int64_t due;                 /* judged once the capture's time is past this */
 	size_t slot;                 /* in the analyzer's slots */
 	uint32_t hash;
@@ -63,8 +62,8 @@ struct fold {
 };
 
 /*
- * The open exchanges' due times in creation order (the open list's), for the
- * expiry walk: it reads these 16 bytes a slot instead of each pend, most of
+ * The open exchanges in creation order, oldest first, with their due times:
+ * the expiry walk reads these 16 bytes a slot instead of each pend, most of
  * which are not due and long out of the cache. p NULL: judged.
  */
 struct open_slot {
@@ -85,12 +84,9 @@ struct cap_analyzer {
 	const char *file;
 	struct pend *b[PEND_BUCKETS];
 	struct pend *ab[PEND_BUCKETS]; /* by the phone's host */
-	struct pend *open, *open_tail; /* oldest first */
+	struct open_slot *slots;     /* [slots_head, n_slots): the open ones and the judged since; */
+	size_t slots_head, n_slots, cap_slots; /* slots[slots_head] is open when n_open */
 	size_t n_open;
-	struct open_slot *slots;     /* [slots_head, n_slots): the open ones and the judged since */
-	size_t slots_head, n_slots, cap_slots;
-	struct pend **due;           /* expire's: the due ones, in order */
-	size_t cap_due;
 	struct device **devs;        /* owned, stable addresses */
 	size_t n_devs;
 	struct device *db[DEV_BUCKETS]; /* by address and port */
@@ -545,14 +541,6 @@ static void pend_unlink(struct cap_analyzer *a, struct pend *p)
 		pp = &(*pp)->anext;
 	if (*pp)
 		*pp = p->anext;
-	if (p->prev)
-		p->prev->next = p->next;
-	else
-		a->open = p->next;
-	if (p->next)
-		p->next->prev = p->prev;
-	else
-		a->open_tail = p->prev;
 	a->n_open--;
 	a->slots[p->slot].p = NULL;
 	while (a->slots_head < a->n_slots && !a->slots[a->slots_head].p)
@@ -692,7 +680,7 @@ static char *exchange_id(char *out, uint64_t n)
 static struct pend *pend_new(struct cap_analyzer *a, const struct sip_msg *m)
 {
 	if (a->n_open >= CAP_MAX_PENDING) { /* judge the oldest as it is */
-		struct pend *old = a->open; /* created first */
+		struct pend *old = a->slots[a->slots_head].p; /* created first */
 		note(a, old->first_frame,
 				   "more than %u exchanges open at once: %s judged early",
 				   CAP_MAX_PENDING, old->ex->id);
@@ -728,12 +716,6 @@ static struct pend *pend_new(struct cap_analyzer *a, const struct sip_msg *m)
 	p->anext = a->ab[p->ahash & (PEND_BUCKETS - 1)];
 	a->ab[p->ahash & (PEND_BUCKETS - 1)] = p;
 	p->seq = a->next_id;
-	p->prev = a->open_tail;
-	if (a->open_tail)
-		a->open_tail->next = p;
-	else
-		a->open = p;
-	a->open_tail = p;
 	a->n_open++;
 	p->slot = a->n_slots++;
 	a->slots[p->slot] = (struct open_slot){ p->due, p };
@@ -1027,7 +1009,6 @@ static void on_note(void *ctx, uint64_t frame, const char *what)
 	note(a, frame, "%s", what);
 }
 
-/* Judge what can get nothing more: past the fetch window, or silent too long. */
 /*
  * Exchanges judged together, their memory fetched into the cache first: they
  * were built up to seconds of capture before, and what judging reads (the
@@ -1040,7 +1021,7 @@ static void on_note(void *ctx, uint64_t frame, const char *what)
 static void prefetch2(const void *p)
 {
 	__builtin_prefetch(p);
-	__builtin_prefetch((const void *)((uintptr_t)p + 64));
+	__builtin_prefetch((const void *)((uintptr_t)p + XS_CACHE_LINE));
 }
 
 static void warm(struct pend *const *p, size_t n)
@@ -1056,35 +1037,31 @@ static void warm(struct pend *const *p, size_t n)
 			sip_msg_prefetch(p[i]->ex->msgs[k]);
 }
 
+static void judge_batch(struct cap_analyzer *a, struct pend *const *p, size_t n)
+{
+	warm(p, n);
+	for (size_t i = 0; i < n; i++)
+		judge(a, p[i]);
+}
+
+/* Judge what can get nothing more: past the fetch window, or silent too long. In
+ * creation order; judging adds no slot, moves none and changes no other's due. */
 static void expire(struct cap_analyzer *a, bool all)
 {
-	/* the due ones in the open list's order (judging one changes no other's due) */
+	struct pend *batch[JUDGE_BATCH];
 	size_t n = 0;
 	for (size_t i = a->slots_head; i < a->n_slots; i++) {
 		struct open_slot sl = a->slots[i];
 		if (!sl.p || !(all || a->clock.now > sl.due)) /* pend_due */
 			continue;
-		if (n == a->cap_due) {
-			size_t cap = a->cap_due ? 2 * a->cap_due : 64;
-			struct pend **nd = realloc(a->due, cap * sizeof *nd);
-			if (!nd) { /* no batch: judged one by one, as found */
-				for (size_t k = 0; k < n; k++)
-					judge(a, a->due[k]);
-				n = 0;
-				judge(a, sl.p);
-				continue;
-			}
-			a->due = nd;
-			a->cap_due = cap;
+		batch[n++] = sl.p;
+		if (n == JUDGE_BATCH) {
+			judge_batch(a, batch, n);
+			n = 0;
 		}
-		a->due[n++] = sl.p;
 	}
-	for (size_t b = 0; b < n; b += JUDGE_BATCH) {
-		size_t m = XS_MIN(n - b, (size_t)JUDGE_BATCH);
-		warm(a->due + b, m);
-		for (size_t k = 0; k < m; k++)
-			judge(a, a->due[b + k]);
-	}
+	if (n)
+		judge_batch(a, batch, n);
 }
 
 /* The time advanced to ts_us: true when it is time to look for what expired.
@@ -1110,7 +1087,7 @@ static int64_t clock_tick(void *ctx, int64_t ts_us)
 static int64_t on_tick(void *ctx, int64_t ts_us)
 {
 	struct cap_analyzer *a = ctx;
-	if (clock_advance(&a->clock, ts_us) && a->open)
+	if (clock_advance(&a->clock, ts_us) && a->n_open)
 		expire(a, false);
 	return a->clock.next_check;
 }
@@ -1160,8 +1137,8 @@ struct cap_analyzer *cap_analyzer_free(struct cap_analyzer *a)
 {
 	if (!a)
 		return NULL;
-	while (a->open) {
-		struct pend *p = a->open;
+	while (a->n_open) {
+		struct pend *p = a->slots[a->slots_head].p;
 		pend_unlink(a, p);
 		pend_free(p);
 	}
@@ -1173,7 +1150,6 @@ struct cap_analyzer *cap_analyzer_free(struct cap_analyzer *a)
 	free(a->devs);
 	free(a->folds);
 	free(a->slots);
-	free(a->due);
 	cap_decoder_free(a->dec);
 	free(a);
 	return NULL;

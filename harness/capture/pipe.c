@@ -57,7 +57,6 @@ struct cap_pipe {
  * CPU's cache: the chunk was written on the other one, and a unit's first
  * read of its bytes otherwise waits for each line to cross. */
 #define REPLAY_AHEAD 4096u
-#define CACHE_LINE 64u
 
 static void *replay(void *ctx, void *item)
 {
@@ -65,7 +64,7 @@ static void *replay(void *ctx, void *item)
 	struct chunk *c = item;
 	size_t fetched = 0;
 	for (size_t at = 0; at < c->used;) {
-		for (size_t end = XS_MIN(at + REPLAY_AHEAD, c->used); fetched < end; fetched += CACHE_LINE)
+		for (size_t end = XS_MIN(at + REPLAY_AHEAD, c->used); fetched < end; fetched += XS_CACHE_LINE)
 			__builtin_prefetch(c->data + fetched);
 		struct ev *e = (struct ev *)(c->data + at);
 		at += sizeof *e + e->size;

@@ -22,6 +22,7 @@ const char *xs_strerror(int err);
 
 #define XS_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define XS_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define XS_CACHE_LINE 64u /* bytes, for prefetch hints (x86-64, arm64) */
 #define XS_MAX(a, b) ((a) > (b) ? (a) : (b))
 
 /* A borrowed run of bytes; never NUL-terminated by contract. */

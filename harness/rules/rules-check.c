@@ -228,7 +228,7 @@ RULE_FN(rule_chal_05)
 		return verdict(e, ri, XS_FAIL, &ev, "nonce \"%s\" was already issued in an earlier challenge", nonce);
 	if (used_before)
 		return verdict(e, ri, XS_FAIL, &ev, "nonce \"%s\" was already used before this challenge", nonce);
-	const char *prev = e->c->prev_challenge_nonce;
+	const char *prev = e->c->prev_challenge_nonce.p;
 	if (prev && sequential(prev, nonce))
 		return verdict(e, ri, XS_FAIL, &ev, "nonce \"%s\" follows the previous one \"%s\" (a counter or clock)",
 			       nonce, prev);

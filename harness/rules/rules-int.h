@@ -57,8 +57,7 @@ struct rules_ctx {
 	struct rules_nonce *nonces;
 	struct rules_index nonce_ix;
 	size_t n_nonce_slots, next_nonce; /* ring size and position */
-	char *prev_challenge_nonce; /* the last nonce a challenge carried (in prev_text), or NULL */
-	struct rules_text prev_text;
+	struct rules_text prev_challenge_nonce; /* the last nonce a challenge carried (p NULL: none) */
 	struct rules_request *reqs;
 	struct rules_index req_ix;
 	size_t n_req_slots, next_req;

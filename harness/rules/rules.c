@@ -359,7 +359,7 @@ struct rules_ctx *rules_ctx_free(struct rules_ctx *c)
 	free(c->reqs);
 	index_free(&c->nonce_ix);
 	index_free(&c->req_ix);
-	free(c->prev_text.p);
+	free(c->prev_challenge_nonce.p);
 	free(c);
 	return NULL;
 }
@@ -796,8 +796,7 @@ static int remember(struct rules_eval *e)
 			n->challenge_key = text_put(&n->text, at, key, e->scratch.len);
 			n->nonce = n->text.p;
 		}
-		c->prev_challenge_nonce = text_put(&c->prev_text, 0, nonce, strlen(nonce));
-		if (!c->prev_challenge_nonce)
+		if (!text_put(&c->prev_challenge_nonce, 0, nonce, strlen(nonce)))
 			return -ENOMEM;
 	}
 	if (e->retry && e->cr_err == 0 && e->cr.nc[0]) {

@@ -732,7 +732,7 @@ struct sip_msg *sip_msg_free(struct sip_msg *m)
 
 void sip_msg_prefetch(const struct sip_msg *m)
 {
-	for (uintptr_t off = 0; off < PREFETCH_SPAN; off += 64)
+	for (uintptr_t off = 0; off < PREFETCH_SPAN; off += XS_CACHE_LINE)
 		__builtin_prefetch((const void *)((uintptr_t)m + off));
 }
 
